@@ -1,0 +1,19 @@
+from celery import shared_task
+from django.core.management import call_command
+
+from .models import User
+from .services import password_reset_send
+
+
+@shared_task(name="accounts.password_reset_send", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def password_reset_send_task(user_id: str) -> None:
+    """Send one reset link. A retry sends a new link: harmless, each is single-use."""
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None:
+        password_reset_send(user=user)
+
+
+@shared_task(name="accounts.flush_expired_tokens")
+def flush_expired_tokens_task() -> None:
+    """Drop expired outstanding/blacklisted refresh tokens. Idempotent by nature."""
+    call_command("flushexpiredtokens")

@@ -1,0 +1,99 @@
+"""Every API error leaves in one envelope: ``{"error": {"code", "message", "details"}}``.
+
+Domain errors carry their own code and status; Django's and DRF's exceptions are reshaped.
+Anything else is a bug and stays a 500 (logged with its traceback by DRF's caller).
+"""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from paas.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+_CODES_BY_CLASS = {
+    exceptions.ValidationError: "validation_error",
+    exceptions.ParseError: "bad_request",
+    exceptions.NotAuthenticated: "not_authenticated",
+    exceptions.AuthenticationFailed: "not_authenticated",
+    exceptions.PermissionDenied: "permission_denied",
+    exceptions.NotFound: "not_found",
+    exceptions.MethodNotAllowed: "method_not_allowed",
+    exceptions.NotAcceptable: "not_acceptable",
+    exceptions.UnsupportedMediaType: "unsupported_media_type",
+    exceptions.Throttled: "throttled",
+}
+
+_DEFAULT_MESSAGES = {
+    "validation_error": "The request has invalid fields.",
+    "bad_request": "The request could not be understood.",
+}
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _django_validation_details(exc: DjangoValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
+    return {"non_field_errors": [str(m) for m in exc.messages]}
+
+
+def _code_for(exc: exceptions.APIException) -> str:
+    for cls in type(exc).__mro__:
+        if cls in _CODES_BY_CLASS:
+            return _CODES_BY_CLASS[cls]
+    return exc.default_code if isinstance(exc.default_code, str) else "error"
+
+
+def _drf_body(exc: exceptions.APIException) -> dict:
+    code = _code_for(exc)
+    detail = exc.detail
+    if isinstance(exc, exceptions.ValidationError):
+        details = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        # A single top-level message (e.g. "invalid uid") reads better as the message itself.
+        return error_body(code, _DEFAULT_MESSAGES[code], details)
+    details: dict = {}
+    if isinstance(detail, dict):
+        # simplejwt's InvalidToken: {"detail", "code", "messages"}.
+        message = str(detail.get("detail", "")) or exc.default_detail
+        if isinstance(detail.get("code"), str):
+            code = detail["code"]
+    elif isinstance(detail, list):
+        message = " ".join(str(d) for d in detail)
+    else:
+        message = str(detail)
+        # Some views raise AuthenticationFailed(code="invalid_credentials") to name the case.
+        specific = getattr(detail, "code", None)
+        if specific and specific not in {exc.default_code, "invalid", "error"} and code != "throttled":
+            code = specific
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        details["retry_after"] = int(exc.wait)
+    return error_body(code, message, details)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.code, exc.message, exc.extra), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        return Response(
+            error_body("validation_error", _DEFAULT_MESSAGES["validation_error"], _django_validation_details(exc)),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a bug: Django answers 500 through handler500
+    response.data = _drf_body(exc)
+    return response

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PaasConfig(AppConfig):
+    """Project wiring: shared base models, API plumbing and the project-wide commands."""
+
+    name = "paas"
+    verbose_name = "Platform"
