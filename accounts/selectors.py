@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from paas.exceptions import NotFound
@@ -13,5 +14,5 @@ def user_list() -> QuerySet[User]:
 def user_get(*, user_id) -> User:
     try:
         return User.objects.get(pk=user_id)
-    except (User.DoesNotExist, ValueError, TypeError):
+    except (User.DoesNotExist, ValidationError, ValueError, TypeError):
         raise NotFound() from None

@@ -167,6 +167,7 @@ REST_FRAMEWORK = {
         "register": env("THROTTLE_REGISTER", default="10/hour"),
         "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/hour"),
         "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+        "password_reset_confirm": env("THROTTLE_PASSWORD_RESET_CONFIRM", default="20/hour"),
     },
     # Behind a proxy, the client address is the last hop the proxy added.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -233,7 +234,56 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60},
     },
+    # Expires unpaid top-ups and asks the status API about stale ones, because Midtrans gives up
+    # on a notification after ~5 retries; every 10 minutes keeps a paid top-up from waiting long.
+    "billing-reconcile-topups": {
+        "task": "billing.reconcile_topups",
+        "schedule": timedelta(minutes=10),
+        "options": {"expires": 9 * 60},
+    },
+    # Idempotency keys are honoured for 24 h; a daily purge keeps the table small.
+    "billing-purge-idempotency-keys": {
+        "task": "billing.purge_idempotency_keys",
+        "schedule": timedelta(hours=24),
+        "options": {"expires": 60 * 60},
+    },
 }
+
+# --- Billing and payments ---------------------------------------------------------------------
+# https://docs.midtrans.com/docs/snap-snap-integration-guide
+# `simulator` serves a local payment page that posts signed notifications to our own webhook;
+# `midtrans` talks to Snap and the Core status API through midtransclient.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="simulator")
+if PAYMENT_GATEWAY == "midtrans" and not DEBUG:
+    MIDTRANS_SERVER_KEY = env("MIDTRANS_SERVER_KEY")  # no default: a real account must be configured
+else:
+    # Only ever signs notifications for the simulator and the test suite.
+    MIDTRANS_SERVER_KEY = env("MIDTRANS_SERVER_KEY", default="SB-Mid-server-local-development-key")
+MIDTRANS_CLIENT_KEY = env("MIDTRANS_CLIENT_KEY", default="SB-Mid-client-local-development-key")
+MIDTRANS_IS_PRODUCTION = env.bool("MIDTRANS_IS_PRODUCTION", default=False)
+# The notification signature covers neither the status nor a timestamp, so the status we act on
+# comes from the status API; the simulator has no such API worth asking.
+MIDTRANS_VERIFY_STATUS = env.bool("MIDTRANS_VERIFY_STATUS", default=PAYMENT_GATEWAY == "midtrans")
+# Sent as X-Override-Notification so each environment receives only its own notifications.
+MIDTRANS_NOTIFICATION_URL = env("MIDTRANS_NOTIFICATION_URL", default="")
+# Where Snap sends the customer after paying (display only: never trusted for the outcome).
+MIDTRANS_FINISH_URL = env("MIDTRANS_FINISH_URL", default="")
+# midtransclient sets no timeout of its own: (connect, read) seconds.
+MIDTRANS_TIMEOUT = (
+    env.float("MIDTRANS_CONNECT_TIMEOUT", default=5.0),
+    env.float("MIDTRANS_READ_TIMEOUT", default=20.0),
+)
+# How long a customer has to pay a top-up (also sent to Snap as the payment expiry).
+TOPUP_EXPIRY_MINUTES = env.int("TOPUP_EXPIRY_MINUTES", default=24 * 60)
+# Pending top-ups older than this are reconciled with the status API (notifications can be lost).
+TOPUP_STALE_MINUTES = env.int("TOPUP_STALE_MINUTES", default=30)
+# Base URL of this backend as the browser sees it: the simulator's payment page lives under it.
+PAYMENT_SIMULATOR_BASE_URL = env("PAYMENT_SIMULATOR_BASE_URL", default="http://localhost:8000")
+# Seller details printed on invoices.
+INVOICE_COMPANY_NAME = env("INVOICE_COMPANY_NAME", default="PaaS Platform")
+INVOICE_COMPANY_ADDRESS = env("INVOICE_COMPANY_ADDRESS", default="Jakarta, Indonesia")
+INVOICE_COMPANY_EMAIL = env("INVOICE_COMPANY_EMAIL", default="billing@localhost")
+INVOICE_COMPANY_TAX_ID = env("INVOICE_COMPANY_TAX_ID", default="")
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG
@@ -244,7 +294,7 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^api/v1/billing/midtrans/"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("USE_X_FORWARDED_PROTO", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
