@@ -140,7 +140,6 @@ SIMPLE_JWT = {
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
-    "UPDATE_LAST_LOGIN": True,
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
     "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
@@ -214,6 +213,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
     }
+    # The transport expects its folders to exist; web, worker and beat may start in any order.
+    for _folder in ("queue", "control", "processed"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 5, "socket_timeout": 10}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -284,6 +286,19 @@ INVOICE_COMPANY_NAME = env("INVOICE_COMPANY_NAME", default="PaaS Platform")
 INVOICE_COMPANY_ADDRESS = env("INVOICE_COMPANY_ADDRESS", default="Jakarta, Indonesia")
 INVOICE_COMPANY_EMAIL = env("INVOICE_COMPANY_EMAIL", default="billing@localhost")
 INVOICE_COMPANY_TAX_ID = env("INVOICE_COMPANY_TAX_ID", default="")
+
+# --- Service templates (rendered Kubernetes manifests) -----------------------------------------
+# Instances answer at https://<instance>-<short id>.<PAAS_APPS_DOMAIN>; point a wildcard DNS record here.
+PAAS_APPS_DOMAIN = env("PAAS_APPS_DOMAIN", default="apps.localhost")
+# spec.ingressClassName of every Ingress; empty leaves it to the cluster's default IngressClass.
+PAAS_INGRESS_CLASS = env("PAAS_INGRESS_CLASS", default="")
+# cert-manager ClusterIssuer named in the cert-manager.io/cluster-issuer annotation.
+PAAS_CLUSTER_ISSUER = env("PAAS_CLUSTER_ISSUER", default="letsencrypt")
+# Namespace of the ingress controller: the only source NetworkPolicies let reach the apps.
+PAAS_INGRESS_NAMESPACE = env("PAAS_INGRESS_NAMESPACE", default="ingress-nginx")
+# StorageClass of the instances' volumes; empty uses the cluster default. It must support
+# fsGroup ownership management (most block CSI drivers do; NFS and hostPath do not).
+PAAS_STORAGE_CLASS = env("PAAS_STORAGE_CLASS", default="")
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG
