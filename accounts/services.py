@@ -8,12 +8,13 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+
+from notifications.services import email_queue, emit
 
 from .exceptions import EmailAlreadyRegistered, InvalidCredentials, SelfLockout
 from .models import User
@@ -47,6 +48,9 @@ def user_create(*, email: str, password: str, name: str, role: str = User.Role.U
     except IntegrityError as exc:
         raise EmailAlreadyRegistered() from exc
     logger.info("user registered", extra={"user_id": str(user.id), "role": role})
+    if role == User.Role.USER:
+        # robust: a failure to queue the welcome email must not fail a registration that committed.
+        transaction.on_commit(lambda: emit("user.registered", user=user, payload={}), robust=True)
     return user
 
 
@@ -117,16 +121,14 @@ def password_reset_send(*, user: User) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     link = settings.PASSWORD_RESET_URL.format(uid=uid, token=token)
-    minutes = settings.PASSWORD_RESET_TIMEOUT // 60
-    send_mail(
-        subject="Reset your password",
-        message=(
-            f"Hello {user.name},\n\nSomeone asked to reset the password of your account. If it was you, "
-            f"open this link within {minutes} minutes:\n\n{link}\n\n"
-            "If it was not you, ignore this email: your password stays as it is.\n"
-        ),
-        from_email=None,
-        recipient_list=[user.email],
+    # The link is a secret: the email log keeps it sealed, and wipes it once sent. This runs in
+    # its own task, outside any transaction, so the send is enqueued at once.
+    email_queue(
+        user=user,
+        template="password-reset",
+        context={"minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
+        secret_context={"reset_link": link},
+        defer_until_commit=False,
     )
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -27,6 +28,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_EXPOSE_HEADERS = ["Retry-After", "X-Request-ID"]
+
+# Where a local run (make run) is reached; the default for links that production configures.
+LOCAL_BASE_URL = f"http://localhost:{env.int('PORT', default=8000)}"
 
 ROOT_URLCONF = "paas.urls"
 WSGI_APPLICATION = "paas.wsgi.application"
@@ -133,7 +137,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Seconds a password-reset link stays valid; the token is also void once the password changes.
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=2 * 60 * 60)
 # Where the web frontend takes a reset link; {uid} and {token} are filled in.
-PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default="http://localhost:8000/reset-password?uid={uid}&token={token}")
+PASSWORD_RESET_URL = env("PASSWORD_RESET_URL", default=LOCAL_BASE_URL + "/reset-password?uid={uid}&token={token}")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -180,6 +184,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" field with their own choices: name each set explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "EmailMessageStatusEnum": "notifications.models.EmailMessage.Status",
+        "WebhookDeliveryStatusEnum": "notifications.models.WebhookDelivery.Status",
+        "TransactionStatusEnum": "billing.models.Transaction.Status",
+    },
 }
 
 # --- Static files -----------------------------------------------------------------------------
@@ -200,6 +210,14 @@ STORAGES = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="PaaS <no-reply@localhost>")
 ANYMAIL = env.json("ANYMAIL", default={})
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Off in production: deliveries to private, loopback or link-local addresses are SSRF.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+# Seconds to connect, and to wait for each read of the answer, per delivery attempt.
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=5.0)
+# Deliveries in a row that fail after every retry before an endpoint is turned off.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=5)
 
 # --- Celery -----------------------------------------------------------------------------------
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html
@@ -236,6 +254,19 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60},
     },
+    # Webhook retries wait in the database, not in the broker (hours-long countdowns would outlive
+    # Redis' visibility timeout); every minute keeps the first retry (30 s) close to on time.
+    "notifications-webhook-retry-due": {
+        "task": "notifications.webhook_retry_due",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
+    # Re-sends emails whose task message was lost (broker down at enqueue); rare, so 10 minutes.
+    "notifications-email-requeue-stale": {
+        "task": "notifications.email_requeue_stale",
+        "schedule": timedelta(minutes=10),
+        "options": {"expires": 9 * 60},
+    },
     # Expires unpaid top-ups and asks the status API about stale ones, because Midtrans gives up
     # on a notification after ~5 retries; every 10 minutes keeps a paid top-up from waiting long.
     "billing-reconcile-topups": {
@@ -255,7 +286,10 @@ CELERY_BEAT_SCHEDULE: dict = {
 # https://docs.midtrans.com/docs/snap-snap-integration-guide
 # `simulator` serves a local payment page that posts signed notifications to our own webhook;
 # `midtrans` talks to Snap and the Core status API through midtransclient.
-PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="simulator")
+# Production must choose: a silent fallback to the simulator would let anyone mark a top-up paid.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="simulator") if DEBUG else env("PAYMENT_GATEWAY")
+if PAYMENT_GATEWAY not in {"midtrans", "simulator"}:
+    raise ImproperlyConfigured(f"PAYMENT_GATEWAY must be 'midtrans' or 'simulator', not {PAYMENT_GATEWAY!r}.")
 if PAYMENT_GATEWAY == "midtrans" and not DEBUG:
     MIDTRANS_SERVER_KEY = env("MIDTRANS_SERVER_KEY")  # no default: a real account must be configured
 else:
@@ -280,7 +314,7 @@ TOPUP_EXPIRY_MINUTES = env.int("TOPUP_EXPIRY_MINUTES", default=24 * 60)
 # Pending top-ups older than this are reconciled with the status API (notifications can be lost).
 TOPUP_STALE_MINUTES = env.int("TOPUP_STALE_MINUTES", default=30)
 # Base URL of this backend as the browser sees it: the simulator's payment page lives under it.
-PAYMENT_SIMULATOR_BASE_URL = env("PAYMENT_SIMULATOR_BASE_URL", default="http://localhost:8000")
+PAYMENT_SIMULATOR_BASE_URL = env("PAYMENT_SIMULATOR_BASE_URL", default=LOCAL_BASE_URL)
 # Seller details printed on invoices.
 INVOICE_COMPANY_NAME = env("INVOICE_COMPANY_NAME", default="PaaS Platform")
 INVOICE_COMPANY_ADDRESS = env("INVOICE_COMPANY_ADDRESS", default="Jakarta, Indonesia")

@@ -9,6 +9,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("LOG_FORMAT", "text")
+os.environ.setdefault("PAYMENT_GATEWAY", "simulator")
 
 from .base import *  # noqa: F403
 from .base import CACHES, REST_FRAMEWORK

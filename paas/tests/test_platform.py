@@ -66,6 +66,8 @@ def test_check_deploy_is_clean_with_production_settings():
         "CSRF_TRUSTED_ORIGINS": "https://paas.example.com",
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "REDIS_URL": os.environ["REDIS_URL"],
+        "PAYMENT_GATEWAY": "midtrans",
+        "MIDTRANS_SERVER_KEY": "Mid-server-production-key-for-the-check",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
@@ -77,6 +79,38 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def _check_with(env_overrides: dict) -> subprocess.CompletedProcess:
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "paas.settings.base", **env_overrides}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "prod-" + "k3y-" * 16, "ALLOWED_HOSTS": "paas.example.com"}
+
+
+def test_production_refuses_to_start_without_choosing_a_payment_gateway():
+    result = _check_with(PRODUCTION)
+    assert result.returncode != 0
+    assert "PAYMENT_GATEWAY" in result.stderr
+
+
+def test_production_midtrans_needs_its_server_key():
+    result = _check_with({**PRODUCTION, "PAYMENT_GATEWAY": "midtrans"})
+    assert result.returncode != 0
+    assert "MIDTRANS_SERVER_KEY" in result.stderr
+
+
+def test_deploy_check_warns_about_the_simulator_in_production():
+    result = _check_with({**PRODUCTION, "PAYMENT_GATEWAY": "simulator"})
+    assert "billing.W001" in result.stderr + result.stdout
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.services import superuser_ensure
+from catalog.services import catalog_seed
 
 
 class Command(BaseCommand):
@@ -19,3 +20,5 @@ class Command(BaseCommand):
             name = os.environ.get("DJANGO_SUPERUSER_NAME") or "Administrator"
             _, created = superuser_ensure(email=email, password=password, name=name)
             self.stdout.write(f"administrator {email}: {'created' if created else 'already there'}")
+        seeded = catalog_seed()
+        self.stdout.write(f"catalog: {seeded['services']} service(s) and {seeded['plans']} plan(s) created")

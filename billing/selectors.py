@@ -1,0 +1,124 @@
+"""Reads of the ledger, already scoped to what the caller may see."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from paas.exceptions import NotFound
+
+from .models import ZERO, Invoice, Transaction, Wallet
+
+
+def transaction_list(*, user=None) -> QuerySet[Transaction]:
+    """A user's transactions, newest first; all users' when ``user`` is None (administrators)."""
+    qs = Transaction.objects.all()
+    if user is not None:
+        qs = qs.filter(user=user)
+    return qs.order_by("-created_at", "-id")
+
+
+def transaction_get_for_user(*, user, transaction_id) -> Transaction:
+    try:
+        return Transaction.objects.get(pk=transaction_id, user=user)
+    except (Transaction.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def transaction_get(*, transaction_id) -> Transaction:
+    try:
+        return Transaction.objects.select_related("user").get(pk=transaction_id)
+    except (Transaction.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def invoice_list(*, user) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(user=user).select_related("transaction").order_by("-issued_at", "-sequence")
+
+
+def invoice_get_for_user(*, user, invoice_id) -> Invoice:
+    try:
+        return Invoice.objects.select_related("transaction").get(pk=invoice_id, user=user)
+    except (Invoice.DoesNotExist, ValidationError, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def wallet_balance(*, user) -> Decimal:
+    balance = Wallet.objects.filter(user=user).values_list("balance", flat=True).first()
+    return ZERO if balance is None else balance
+
+
+@dataclass(frozen=True)
+class BalanceOverview:
+    balance: Decimal
+    currency: str
+    runway_days: int | None
+    runs_out_at: datetime | None
+
+
+def balance_runway(
+    *, balance: Decimal, daily_cost: Decimal | None, now: datetime | None = None
+) -> tuple[int | None, datetime | None]:
+    """How many whole days the balance pays for at ``daily_cost``, and when it runs out.
+
+    ``(None, None)`` when nothing renews (no cost); 0 days and "now" when the balance is spent.
+    """
+    if not daily_cost or daily_cost <= 0:
+        return None, None
+    now = now or timezone.now()
+    if balance <= 0:
+        return 0, now
+    days = balance / daily_cost
+    return int(days.to_integral_value(rounding=ROUND_FLOOR)), now + timedelta(days=float(days))
+
+
+def balance_overview(*, user, daily_cost: Decimal | None = None) -> BalanceOverview:
+    """The balance endpoint's answer. ``daily_cost`` is what the user's renewing subscriptions
+    cost per day; the subscriptions app supplies it (None while nothing renews)."""
+    balance = wallet_balance(user=user)
+    days, runs_out_at = balance_runway(balance=balance, daily_cost=daily_cost)
+    return BalanceOverview(balance=balance, currency="IDR", runway_days=days, runs_out_at=runs_out_at)
+
+
+def billing_summary() -> dict:
+    """Totals for operators: balances, debt, and completed movements per type (two queries)."""
+    wallets = Wallet.objects.aggregate(
+        total_balance=Sum("balance"),
+        wallets=Count("id"),
+        in_debt=Count("id", filter=Q(balance__lt=0)),
+        total_debt=Sum("balance", filter=Q(balance__lt=0)),
+    )
+    per_type = {}
+    completed = Q(status=Transaction.Status.COMPLETED)
+    rows = (
+        Transaction.objects.order_by()
+        .values("type")
+        .annotate(
+            completed_count=Count("id", filter=completed),
+            completed_amount=Sum("amount", filter=completed),
+            pending_count=Count("id", filter=Q(status=Transaction.Status.PENDING)),
+            failed_count=Count("id", filter=~completed & ~Q(status=Transaction.Status.PENDING)),
+        )
+    )
+    for row in rows:
+        per_type[row["type"]] = row
+    by_type = {}
+    for type_ in Transaction.Type.values:
+        row = per_type.get(type_, {})
+        by_type[type_] = {
+            "completed_count": row.get("completed_count", 0),
+            "completed_amount": f"{row.get('completed_amount') or ZERO:.2f}",
+            "pending_count": row.get("pending_count", 0),
+            "unsuccessful_count": row.get("failed_count", 0),
+        }
+    return {
+        "currency": "IDR",
+        "total_balance": f"{wallets['total_balance'] or ZERO:.2f}",
+        "wallets": wallets["wallets"],
+        "wallets_in_debt": wallets["in_debt"],
+        "total_debt": f"{-(wallets['total_debt'] or ZERO):.2f}",
+        "transactions": by_type,
+    }

@@ -1,0 +1,53 @@
+"""Every write to the ledger: the only code that moves money.
+
+Rules every function here keeps:
+- A balance changes only while its wallet row is locked (``select_for_update``), in the same
+  database transaction as the ledger row that explains it. Locks are always taken in the order
+  wallet -> transaction row -> invoice sequence, so two flows never deadlock.
+- A debit never takes the balance below zero (``InsufficientBalance``), except a clawback of a
+  payment the gateway took back (see the debt policy on ``Wallet``).
+- Completed ledger rows are never edited; corrections are new rows.
+- Each gateway-driven function is idempotent: it looks at the current state under the lock and
+  applies only forward transitions, so duplicates, retries and out-of-order notifications are safe.
+- No database transaction is held open across a call to the payment gateway.
+"""
+
+from .invoices import invoice_issue
+from .ledger import (
+    idempotency_records_purge,
+    transaction_refund_by_admin,
+    wallet_adjust,
+    wallet_charge,
+    wallet_get_or_create,
+    wallet_refund,
+)
+from .topups import (
+    TOPUP_DESCRIPTION,
+    TOPUP_MAX,
+    TOPUP_MIN,
+    notification_receive,
+    topup_apply_status,
+    topup_create,
+    topup_simulate_payment,
+    topup_sync,
+    topup_validate_amount,
+)
+
+__all__ = [
+    "TOPUP_DESCRIPTION",
+    "TOPUP_MAX",
+    "TOPUP_MIN",
+    "idempotency_records_purge",
+    "invoice_issue",
+    "notification_receive",
+    "topup_apply_status",
+    "topup_create",
+    "topup_simulate_payment",
+    "topup_sync",
+    "topup_validate_amount",
+    "transaction_refund_by_admin",
+    "wallet_adjust",
+    "wallet_charge",
+    "wallet_get_or_create",
+    "wallet_refund",
+]

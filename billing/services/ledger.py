@@ -1,0 +1,266 @@
+"""The ledger core: locking a wallet, posting a completed row, charges, refunds, adjustments."""
+
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction as db_transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from billing.exceptions import AlreadyRefunded, IdempotencyConflict, InsufficientBalance, NotRefundable
+from billing.models import ZERO, IdempotencyRecord, Transaction, Wallet
+
+from .invoices import invoice_issue
+
+logger = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
+
+Status = Transaction.Status
+Type = Transaction.Type
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _money(value: Any) -> Decimal:
+    """A Decimal with two places; refuses floats, which cannot represent money exactly."""
+    if isinstance(value, float):
+        raise TypeError("Money must be a Decimal or a string, never a float.")
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValueError(f"Not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"Not an amount: {value!r}")
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _positive(value: Any) -> Decimal:
+    amount = _money(value)
+    if amount <= 0:
+        raise ValueError("The amount must be positive.")
+    return amount
+
+
+def _uuid_or_none(value) -> uuid.UUID | None:
+    return None if value in (None, "") else uuid.UUID(str(value))
+
+
+def _wallet_lock(user_id) -> Wallet:
+    """The user's wallet, created if missing, locked until the surrounding transaction ends."""
+    wallet = Wallet.objects.select_for_update().filter(user_id=user_id).first()
+    if wallet is None:
+        # ON CONFLICT DO NOTHING: a concurrent first movement may be creating it right now.
+        Wallet.objects.bulk_create([Wallet(user_id=user_id)], ignore_conflicts=True)
+        wallet = Wallet.objects.select_for_update().get(user_id=user_id)
+    return wallet
+
+
+def _wallet_set_balance(wallet: Wallet, balance: Decimal, now) -> None:
+    wallet.balance = balance
+    if balance < 0:
+        wallet.debt_since = wallet.debt_since or now
+    else:
+        wallet.debt_since = None
+    wallet.save(update_fields=["balance", "debt_since", "updated_at"])
+
+
+def _post(
+    *, wallet: Wallet, type: str, amount: Decimal, description: str, allow_debt: bool = False, **fields
+) -> Transaction:
+    """Write one COMPLETED ledger row and the wallet's new balance. The wallet must be locked."""
+    new_balance = wallet.balance + amount
+    if amount < 0 and new_balance < 0 and not allow_debt:
+        raise InsufficientBalance(extra={"balance": f"{wallet.balance:.2f}", "required": f"{-amount:.2f}"})
+    now = timezone.now()
+    row = Transaction(
+        user_id=wallet.user_id,
+        type=type,
+        status=Status.COMPLETED,
+        amount=amount,
+        balance_after=new_balance,
+        completed_at=now,
+        description=description[:255],
+        **fields,
+    )
+    row.save(force_insert=True)
+    _wallet_set_balance(wallet, new_balance, now)
+    return row
+
+
+def _emit_on_commit(event: str, *, user_id, payload: dict) -> None:
+    """Tell the notifications app after commit; a failure there never undoes a payment."""
+
+    def send() -> None:
+        try:
+            from notifications.services import emit
+        except ImportError:
+            logger.warning("notifications.services.emit is unavailable; %s not sent", event)
+            return
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.get(pk=user_id)
+        emit(event, user=user, payload=payload)
+
+    db_transaction.on_commit(send, robust=True)
+
+
+def _reversed_total(original: Transaction) -> Decimal:
+    """How much of ``original`` earlier REFUND rows already reversed (a positive number)."""
+    total = original.reversals.filter(type=Type.REFUND, status=Status.COMPLETED).aggregate(s=Sum("amount"))["s"]
+    return abs(total or ZERO)
+
+
+# --- wallet: the public API other apps call ---------------------------------------------------
+
+
+def wallet_get_or_create(*, user) -> Wallet:
+    wallet = Wallet.objects.filter(user=user).first()
+    if wallet is None:
+        Wallet.objects.bulk_create([Wallet(user=user)], ignore_conflicts=True)
+        wallet = Wallet.objects.get(user=user)
+    return wallet
+
+
+def _idempotent_replay(*, user, idempotency_key: str | None, check: Callable[[Transaction], bool]):
+    if not idempotency_key:
+        return None
+    existing = Transaction.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if existing is not None and not check(existing):
+        raise IdempotencyConflict()
+    return existing
+
+
+@db_transaction.atomic
+def wallet_charge(
+    *, user, amount: Decimal, description: str, subscription_id=None, idempotency_key: str | None = None
+) -> Transaction:
+    """Debit ``amount`` (positive) from the wallet as a CHARGE and issue its invoice.
+
+    Raises ``InsufficientBalance`` (402) when the balance does not cover it. With an
+    ``idempotency_key``, a repeated call returns the first charge instead of charging again
+    (a different amount or subscription under the same key raises ``IdempotencyConflict``).
+    Call it inside your own ``transaction.atomic()`` to make the charge and your rows one unit.
+    """
+    amount = _positive(amount)
+    subscription_id = _uuid_or_none(subscription_id)
+    wallet = _wallet_lock(user.pk)
+    existing = _idempotent_replay(
+        user=user,
+        idempotency_key=idempotency_key,
+        check=lambda t: t.type == Type.CHARGE and t.amount == -amount and t.subscription_id == subscription_id,
+    )
+    if existing is not None:
+        return existing
+    charge = _post(
+        wallet=wallet,
+        type=Type.CHARGE,
+        amount=-amount,
+        description=description,
+        subscription_id=subscription_id,
+        idempotency_key=idempotency_key,
+    )
+    invoice_issue(transaction=charge)
+    return charge
+
+
+@db_transaction.atomic
+def wallet_refund(
+    *,
+    user,
+    description: str,
+    amount: Decimal | None = None,
+    original: Transaction | None = None,
+    subscription_id=None,
+    idempotency_key: str | None = None,
+    actor=None,
+) -> Transaction:
+    """Reverse (part of) a completed charge or top-up with a REFUND row.
+
+    - ``original`` a CHARGE: credits the wallet (e.g. the unused part of a subscription period).
+    - ``original`` a TOPUP: debits the wallet; the money goes back to the customer outside the
+      wallet (see docs/billing.md). Refused with 402 when the credit was already spent.
+    - no ``original``: a plain credit of ``amount`` (e.g. a goodwill refund for a subscription).
+    ``amount`` defaults to what is left to refund; the total refunded never exceeds the original
+    (``AlreadyRefunded`` when nothing is left).
+    """
+    subscription_id = _uuid_or_none(subscription_id)
+    wallet = _wallet_lock(user.pk)
+    sign = Decimal(1)
+    if original is not None:
+        original = Transaction.objects.select_for_update().get(pk=original.pk)
+        if (
+            original.user_id != user.pk
+            or original.status != Status.COMPLETED
+            or original.type not in (Type.CHARGE, Type.TOPUP)
+        ):
+            raise NotRefundable()
+        refundable = abs(original.amount) - _reversed_total(original)
+        if refundable <= 0:
+            raise AlreadyRefunded()
+        amount = refundable if amount is None else _positive(amount)
+        if amount > refundable:
+            raise NotRefundable(
+                f"At most {refundable:.2f} is left to refund.", extra={"refundable": f"{refundable:.2f}"}
+            )
+        sign = Decimal(-1) if original.amount > 0 else Decimal(1)
+        subscription_id = subscription_id or original.subscription_id
+    elif amount is None:
+        raise ValueError("A refund without an original transaction needs an amount.")
+    else:
+        amount = _positive(amount)
+    signed = sign * amount
+    existing = _idempotent_replay(
+        user=user,
+        idempotency_key=idempotency_key,
+        check=lambda t: t.type == Type.REFUND and t.amount == signed,
+    )
+    if existing is not None:
+        return existing
+    return _post(
+        wallet=wallet,
+        type=Type.REFUND,
+        amount=signed,
+        description=description,
+        related=original,
+        subscription_id=subscription_id,
+        idempotency_key=idempotency_key,
+        actor=actor,
+    )
+
+
+@db_transaction.atomic
+def wallet_adjust(*, actor, user, amount: Decimal, reason: str) -> Transaction:
+    """An operator's signed correction (ADJUSTMENT), audited with ``actor`` and ``reason``.
+
+    A negative adjustment cannot take the balance below zero (402); a positive one may pay off debt.
+    """
+    amount = _money(amount)
+    if amount == 0:
+        raise ValueError("An adjustment must not be zero.")
+    if not reason.strip():
+        raise ValueError("An adjustment needs a reason.")
+    wallet = _wallet_lock(user.pk)
+    return _post(wallet=wallet, type=Type.ADJUSTMENT, amount=amount, description=reason.strip(), actor=actor)
+
+
+def transaction_refund_by_admin(*, actor, transaction: Transaction, reason: str = "") -> Transaction:
+    """Refund what is left of a completed top-up or charge, once (a second call is 409)."""
+    kind = "top-up" if transaction.type == Type.TOPUP else "charge"
+    label = transaction.order_id or str(transaction.pk)
+    description = f"Refund of {kind} {label}" + (f": {reason.strip()}" if reason.strip() else "")
+    return wallet_refund(user=transaction.user, original=transaction, description=description, actor=actor)
+
+
+# --- housekeeping -----------------------------------------------------------------------------
+
+
+def idempotency_records_purge(*, older_than: timedelta = timedelta(hours=24)) -> int:
+    """Delete idempotency records past their 24 h window."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

@@ -1,0 +1,50 @@
+"""Billing's periodic and retried work; each task loads ids and calls one service."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from . import services
+from .gateways import GatewayUnavailable
+from .models import Transaction
+
+
+@shared_task(name="billing.reconcile_topups", ignore_result=True)
+def reconcile_topups_task() -> int:
+    """Find PENDING top-ups past their deadline or waiting longer than TOPUP_STALE_MINUTES and
+    queue one sync each. Idempotent: the sync is a state guard, so overlapping runs are harmless."""
+    now = timezone.now()
+    stale = now - timedelta(minutes=settings.TOPUP_STALE_MINUTES)
+    ids = list(
+        Transaction.objects.filter(type=Transaction.Type.TOPUP, status=Transaction.Status.PENDING)
+        .filter(Q(expires_at__lte=now) | Q(created_at__lte=stale))
+        .values_list("id", flat=True)[:500]
+    )
+    for topup_id in ids:
+        sync_topup_task.delay(str(topup_id))
+    return len(ids)
+
+
+@shared_task(
+    name="billing.sync_topup",
+    ignore_result=True,
+    acks_late=True,
+    autoretry_for=(GatewayUnavailable,),
+    retry_backoff=60,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def sync_topup_task(topup_id: str) -> None:
+    """Ask the gateway about one top-up and apply the answer (recipe 1: state guard)."""
+    if not Transaction.objects.filter(pk=topup_id, status=Transaction.Status.PENDING).exists():
+        return
+    services.topup_sync(topup_id=topup_id)
+
+
+@shared_task(name="billing.purge_idempotency_keys", ignore_result=True)
+def purge_idempotency_keys_task() -> int:
+    """Delete idempotency records older than 24 h (a plain delete: safe to repeat)."""
+    return services.idempotency_records_purge()

@@ -1,0 +1,108 @@
+"""Races against real PostgreSQL row locks: real threads, each on its own DB connection."""
+
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import close_old_connections, connection
+from django.db.models import Sum
+from django.test import Client
+
+from billing import services
+from billing.exceptions import InsufficientBalance
+from billing.models import Invoice, PaymentNotification, Transaction, Wallet
+
+from .conftest import WEBHOOK
+from .factories import completed_topup, notification_for
+
+
+def _run_in_threads(count: int, work) -> list:
+    """Start ``count`` threads together; each runs ``work(i)`` on its own connection."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    close_old_connections()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_identical_settlements_credit_once(user):
+    topup = services.topup_create(user=user, amount=Decimal("150000.00"))
+    body = json.dumps(notification_for(topup, "settlement"))
+
+    statuses = _run_in_threads(
+        20, lambda i: Client().post(WEBHOOK, data=body, content_type="application/json").status_code
+    )
+
+    assert statuses == [200] * 20
+    assert Wallet.objects.get(user=user).balance == Decimal("150000.00")
+    assert Transaction.objects.filter(user=user).count() == 1
+    assert Transaction.objects.get(pk=topup.pk).status == Transaction.Status.COMPLETED
+    assert Invoice.objects.filter(user=user).count() == 1
+    outcomes = list(PaymentNotification.objects.values_list("outcome", flat=True))
+    assert sorted(outcomes) == ["credited"] + ["no_change"] * 19
+
+
+@pytest.mark.django_db(transaction=True)
+def test_thirty_concurrent_debits_against_a_balance_for_ten(user):
+    completed_topup(user=user, amount="100000.00")
+
+    def charge(i: int):
+        return services.wallet_charge(user=user, amount=Decimal("10000.00"), description=f"debit {i}")
+
+    results = _run_in_threads(30, charge)
+
+    charged = [r for r in results if isinstance(r, Transaction)]
+    refused = [r for r in results if isinstance(r, InsufficientBalance)]
+    assert len(charged) == 10, results
+    assert len(refused) == 20, results
+    wallet = Wallet.objects.get(user=user)
+    assert wallet.balance == Decimal("0.00")
+    assert wallet.balance >= 0
+    total = Transaction.objects.filter(user=user, status="COMPLETED").aggregate(s=Sum("amount"))["s"]
+    assert total == wallet.balance
+    # Every balance_after is distinct: the debits were serialized, none read a stale balance.
+    afters = sorted(Transaction.objects.filter(user=user, type="CHARGE").values_list("balance_after", flat=True))
+    assert afters == [Decimal(f"{n}0000.00") for n in range(10)]
+    # Invoice numbers stayed gap-free under the same race.
+    sequences = sorted(Invoice.objects.values_list("sequence", flat=True))
+    assert sequences == list(range(1, 12))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_with_one_idempotency_key_create_one_topup(user):
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    token = str(RefreshToken.for_user(user).access_token)
+
+    def post(i: int):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_IDEMPOTENCY_KEY="same-key-1")
+        response = client.post("/api/v1/billing/topups", {"amount": "50000.00"}, format="json")
+        return response.status_code, response.json()
+
+    results = _run_in_threads(8, post)
+
+    created = [body for code, body in results if code == 201]
+    in_use = [body for code, body in results if code == 409]
+    assert len(created) >= 1
+    assert len(created) + len(in_use) == 8, results
+    assert all(b["error"]["code"] == "idempotency_key_in_use" for b in in_use)
+    assert len({b["id"] for b in created}) == 1  # replays carry the first response
+    assert Transaction.objects.filter(user=user, type="TOPUP").count() == 1

@@ -1,0 +1,17 @@
+import django_filters
+from django.db.models import Q
+
+from .models import Service
+
+
+class ServiceFilterSet(django_filters.FilterSet):
+    """Operators' service list: ``?is_active=``, ``?category=``, ``?template=``, ``?search=``."""
+
+    search = django_filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = Service
+        fields = ["is_active", "category", "template"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value))

@@ -1,0 +1,60 @@
+"""Reads of the catalog: the public view (active only) and the operators' view (everything)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Prefetch, QuerySet
+
+from paas.exceptions import NotFound
+
+from .models import Plan, Service
+
+
+def _active_plans() -> Prefetch:
+    return Prefetch("plans", queryset=Plan.objects.filter(is_active=True), to_attr="active_plans")
+
+
+def service_list_public() -> QuerySet[Service]:
+    """Active services, each with ``active_plans`` prefetched (two queries whatever the size)."""
+    return Service.objects.filter(is_active=True).prefetch_related(_active_plans())
+
+
+def _by_id_or_slug(queryset: QuerySet[Service], id_or_slug: str) -> Service:
+    try:
+        lookup = {"pk": uuid.UUID(str(id_or_slug))}
+    except ValueError:
+        lookup = {"slug": id_or_slug}
+    try:
+        return queryset.get(**lookup)
+    except Service.DoesNotExist:
+        raise NotFound("No such service.") from None
+
+
+def service_get_public(*, id_or_slug: str) -> Service:
+    """An active service by UUID or slug; an inactive or unknown one is a 404."""
+    return _by_id_or_slug(service_list_public(), id_or_slug)
+
+
+def service_list_admin() -> QuerySet[Service]:
+    """Every service, active or not, with all its plans prefetched."""
+    return Service.objects.prefetch_related("plans")
+
+
+def service_get_admin(*, service_id: str) -> Service:
+    try:
+        return service_list_admin().get(pk=uuid.UUID(str(service_id)))
+    except (ValueError, Service.DoesNotExist):
+        raise NotFound("No such service.") from None
+
+
+def plan_list_admin(*, service: Service) -> QuerySet[Plan]:
+    return Plan.objects.filter(service=service).select_related("service")
+
+
+def plan_get_admin(*, service: Service, plan_id: str) -> Plan:
+    """A plan of this service; a plan of another service is a 404 like a missing one."""
+    try:
+        return plan_list_admin(service=service).get(pk=uuid.UUID(str(plan_id)))
+    except (ValueError, Plan.DoesNotExist):
+        raise NotFound("No such plan.") from None
