@@ -64,10 +64,13 @@ def report(text: str = "") -> None:
     lines.append(text)
 
 
+BENCH_PASSWORD = "Bench-Password-123"  # noqa: S105  (a throwaway database, dropped each run)
+
+
 def make_user(email: str, balance: Decimal) -> User:
-    user = User.objects.create_user(email=email, password="Bench-Password-123", name="Bench")
+    user = User.objects.create_user(email=email, password=BENCH_PASSWORD, name="Bench")
     operator = User.objects.filter(role=User.Role.ADMINISTRATOR).first() or User.objects.create_superuser(
-        email="ops@bench.local", password="Bench-Password-123", name="Ops"
+        email="ops@bench.local", password=BENCH_PASSWORD, name="Ops"
     )
     wallet_adjust(actor=operator, user=user, amount=balance, reason="bench funding")
     return user
@@ -115,9 +118,12 @@ def bench_ledger(charges: int = 400, threads: int = 4) -> None:
         assert balance == completed, f"ledger invariant broken for {user.email}"
 
     report(f"ledger: {charges} charges of 100.00 (wallet lock + ledger row + gap-free invoice)")
-    report(f"  serial, 1 thread             {charges / t_serial:8.0f} charges/s   1.00x")
-    report(f"  {threads} threads, {threads} wallets        {charges / t_apart:8.0f} charges/s   {t_serial / t_apart:.2f}x")
-    report(f"  {threads} threads, 1 wallet         {charges / t_shared:8.0f} charges/s   {t_serial / t_shared:.2f}x")
+    for label, seconds in (
+        ("serial, 1 thread", t_serial),
+        (f"{threads} threads, {threads} wallets", t_apart),
+        (f"{threads} threads, 1 wallet", t_shared),
+    ):
+        report(f"  {label:28} {charges / seconds:8.0f} charges/s   {t_serial / seconds:.2f}x")
     # With one wallet or four, charges meet at the yearly invoice counter (gap-free numbering),
     # so the two parallel rows should be close; the gain over serial is round trips overlapping.
     report("  (every charge also takes the yearly invoice counter lock: numbering must stay gap-free)")
