@@ -21,6 +21,6 @@ def user_list() -> QuerySet[User]:
 
 def user_get(*, user_id) -> User:
     try:
-        return User.objects.get(pk=user_id)
+        return user_list().get(pk=user_id)
     except (User.DoesNotExist, ValidationError, ValueError, TypeError):
         raise NotFound() from None

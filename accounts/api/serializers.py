@@ -11,21 +11,13 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class AdminUserSerializer(serializers.ModelSerializer):
-    balance = serializers.SerializerMethodField()
+    # Annotated by accounts.selectors (constant queries); "0.00" before the first movement.
+    balance = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
         model = User
         fields = ["id", "email", "name", "role", "is_active", "last_login", "created_at", "updated_at", "balance"]
         read_only_fields = fields
-
-    def get_balance(self, obj) -> str:
-        # user_list() annotates it (constant queries); a single user falls back to one lookup.
-        balance = getattr(obj, "balance", None)
-        if balance is None:
-            from billing.selectors import wallet_balance
-
-            balance = wallet_balance(user=obj)
-        return f"{balance:.2f}"
 
 
 class AuthResultSerializer(serializers.Serializer):

@@ -168,19 +168,23 @@ class AdminUserViewSet(
     def get_object(self):
         return selectors.user_get(user_id=self.kwargs["pk"])
 
+    def _fresh(self, user):
+        return selectors.user_get(user_id=user.pk)
+
     @extend_schema(request=AdminUserCreateInputSerializer, responses={201: AdminUserSerializer})
     def create(self, request):
         data = AdminUserCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_create(**data.validated_data)
-        return Response(self.get_serializer(user).data, status=status.HTTP_201_CREATED)
+        # Re-read through the selector so the response carries the annotated balance.
+        return Response(self.get_serializer(self._fresh(user)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=AdminUserUpdateInputSerializer, responses=AdminUserSerializer)
     def partial_update(self, request, pk=None):
         data = AdminUserUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_update_by_admin(actor=request.user, user=self.get_object(), data=data.validated_data)
-        return Response(self.get_serializer(user).data)
+        return Response(self.get_serializer(self._fresh(user)).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):

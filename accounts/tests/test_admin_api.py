@@ -134,3 +134,12 @@ def test_an_admin_can_deactivate_another_admin(admin_client):
 
 def test_put_is_not_allowed(admin_client, user):
     assert_envelope(admin_client.put(f"{URL}/{user.id}", {"name": "x"}), 405, "method_not_allowed")
+
+
+def test_admin_user_objects_carry_the_balance_everywhere(admin_client, user):
+    # No wallet yet: the balance reads 0.00 rather than null.
+    assert admin_client.get(f"{URL}/{user.id}").json()["balance"] == "0.00"
+    assert admin_client.patch(f"{URL}/{user.id}", {"name": "N"}).json()["balance"] == "0.00"
+    created = admin_client.post(URL, {"email": "b@example.com", "password": STRONG, "name": "B"})
+    assert created.json()["balance"] == "0.00"
+    assert {u["balance"] for u in admin_client.get(URL).json()["results"]} == {"0.00"}
