@@ -1,5 +1,6 @@
 """Reads of the ledger, already scoped to what the caller may see."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
@@ -14,11 +15,19 @@ from .models import ZERO, Invoice, Transaction, Wallet
 
 
 def transaction_list(*, user=None) -> QuerySet[Transaction]:
-    """A user's transactions, newest first; all users' when ``user`` is None (administrators)."""
-    qs = Transaction.objects.all()
-    if user is not None:
-        qs = qs.filter(user=user)
+    """A user's transactions, newest first; all users' (with their user) when ``user`` is None."""
+    qs = Transaction.objects.filter(user=user) if user is not None else Transaction.objects.select_related("user")
     return qs.order_by("-created_at", "-id")
+
+
+def topups_due_for_sync(*, now: datetime, stale_before: datetime, limit: int) -> list[uuid.UUID]:
+    """Ids of PENDING top-ups past their deadline or created before ``stale_before``, oldest first."""
+    return list(
+        Transaction.objects.filter(type=Transaction.Type.TOPUP, status=Transaction.Status.PENDING)
+        .filter(Q(expires_at__lte=now) | Q(created_at__lte=stale_before))
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def transaction_get_for_user(*, user, transaction_id) -> Transaction:
@@ -72,7 +81,9 @@ def balance_runway(
     if balance <= 0:
         return 0, now
     days = balance / daily_cost
-    return int(days.to_integral_value(rounding=ROUND_FLOOR)), now + timedelta(days=float(days))
+    # Whole seconds in Decimal: no float anywhere near a money computation.
+    seconds = int((days * 86400).to_integral_value(rounding=ROUND_FLOOR))
+    return int(days.to_integral_value(rounding=ROUND_FLOOR)), now + timedelta(seconds=seconds)
 
 
 def balance_overview(*, user, daily_cost: Decimal | None = None) -> BalanceOverview:

@@ -4,10 +4,9 @@ from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
-from . import services
+from . import selectors, services
 from .gateways import GatewayUnavailable
 from .models import Transaction
 
@@ -18,11 +17,8 @@ def reconcile_topups_task() -> int:
     queue one sync each. Idempotent: the sync is a state guard, so overlapping runs are harmless."""
     now = timezone.now()
     stale = now - timedelta(minutes=settings.TOPUP_STALE_MINUTES)
-    ids = list(
-        Transaction.objects.filter(type=Transaction.Type.TOPUP, status=Transaction.Status.PENDING)
-        .filter(Q(expires_at__lte=now) | Q(created_at__lte=stale))
-        .values_list("id", flat=True)[:500]
-    )
+    # Oldest first and capped, so a backlog drains over a few runs instead of flooding the queue.
+    ids = selectors.topups_due_for_sync(now=now, stale_before=stale, limit=500)
     for topup_id in ids:
         sync_topup_task.delay(str(topup_id))
     return len(ids)

@@ -1,5 +1,3 @@
-import json
-
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,7 +9,6 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_get
 from billing import selectors, services
-from billing.exceptions import InvalidNotification
 from billing.filters import AdminTransactionFilterSet, TransactionFilterSet
 from billing.models import Invoice, Transaction
 from billing.pdf import invoice_render_pdf
@@ -28,6 +25,7 @@ from .serializers import (
     TopupCreateInputSerializer,
     TopupSerializer,
     TransactionSerializer,
+    notification_body,
 )
 
 
@@ -105,8 +103,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 class MidtransNotificationView(APIView):
     """Midtrans' HTTP notification: no auth (the signature and the status API vouch for it).
 
-    DRF views are CSRF-exempt without session auth. The body is parsed here rather than by a
-    serializer so ``gross_amount`` reaches the signature check exactly as sent ("150000.00").
+    DRF views are CSRF-exempt without session auth. ``notification_body`` parses the raw body so
+    ``gross_amount`` reaches the signature check exactly as sent ("150000.00").
     """
 
     authentication_classes: list = []
@@ -120,10 +118,7 @@ class MidtransNotificationView(APIView):
         auth=[],
     )
     def post(self, request):
-        try:
-            payload = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise InvalidNotification("The notification body is not valid JSON.") from None
+        payload = notification_body(request)
         note = services.notification_receive(payload=payload, remote_addr=request.META.get("REMOTE_ADDR"))
         return Response({"status": "ok", "outcome": note.outcome})
 
@@ -139,7 +134,7 @@ class AdminTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     ordering_fields = ["created_at", "amount"]
 
     def get_queryset(self):
-        return selectors.transaction_list().select_related("user")
+        return selectors.transaction_list()
 
     def get_object(self):
         return selectors.transaction_get(transaction_id=self.kwargs["pk"])

@@ -7,7 +7,7 @@ Statuses are Midtrans-shaped because both gateways speak Midtrans' notification 
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol
 
 
@@ -59,14 +59,19 @@ def outcome_for(transaction_status: str, fraud_status: str | None) -> Outcome:
     return Outcome.UNKNOWN
 
 
+# Far above any IDR amount; bounds the exponents Decimal accepts ("1e400000000") before arithmetic.
+_AMOUNT_LIMIT = Decimal("1e15")
+
+
 def _decimal_or_none(value: Any) -> Decimal | None:
+    """The amount as a Decimal, or None when it is missing, not a number, or absurdly large."""
     if value is None:
         return None
     try:
         result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
+        return result if result.is_finite() and abs(result) < _AMOUNT_LIMIT else None
+    except (ArithmeticError, ValueError):
         return None
-    return result if result.is_finite() else None
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,8 @@ class PaymentStatus:
 
         Raises ``ValueError`` when a field we cannot do without is missing or not a string.
         """
+        if not isinstance(data, dict):
+            raise ValueError("the body is not an object")
         required = {}
         for name in ("order_id", "transaction_status", "gross_amount"):
             value = data.get(name)
@@ -118,8 +125,12 @@ class PaymentStatus:
             value = data.get(name)
             return value if isinstance(value, str) else None
 
-        info = ((data.get("metadata") or {}).get("extra_info") or {}).get("gross_amount_info") or {}
+        info: Any = data
+        for name in ("metadata", "extra_info", "gross_amount_info"):
+            info = info.get(name) if isinstance(info, dict) else None
         original = info.get("original_amount") if isinstance(info, dict) else None
+        if not isinstance(original, str | int):
+            original = None  # a float or an object is no amount we can trust
         return cls(
             **required,
             status_code=text("status_code") or "",

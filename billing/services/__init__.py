@@ -18,11 +18,9 @@ from .ledger import (
     transaction_refund_by_admin,
     wallet_adjust,
     wallet_charge,
-    wallet_get_or_create,
     wallet_refund,
 )
 from .topups import (
-    TOPUP_DESCRIPTION,
     TOPUP_MAX,
     TOPUP_MIN,
     notification_receive,
@@ -30,11 +28,9 @@ from .topups import (
     topup_create,
     topup_simulate_payment,
     topup_sync,
-    topup_validate_amount,
 )
 
 __all__ = [
-    "TOPUP_DESCRIPTION",
     "TOPUP_MAX",
     "TOPUP_MIN",
     "idempotency_records_purge",
@@ -44,10 +40,8 @@ __all__ = [
     "topup_create",
     "topup_simulate_payment",
     "topup_sync",
-    "topup_validate_amount",
     "transaction_refund_by_admin",
     "wallet_adjust",
     "wallet_charge",
-    "wallet_get_or_create",
     "wallet_refund",
 ]

@@ -4,7 +4,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction as db_transaction
@@ -27,17 +27,25 @@ Type = Transaction.Type
 # --- helpers ------------------------------------------------------------------------------------
 
 
+MONEY_LIMIT = Decimal("1000000000000")  # the ledger's columns hold 12 integer digits
+
+
 def _money(value: Any) -> Decimal:
-    """A Decimal with two places; refuses floats, which cannot represent money exactly."""
+    """A Decimal with two places.
+
+    Refuses floats (binary fractions cannot represent money exactly) and more than two decimals:
+    how to round a computed amount (pro rata, fees) is the caller's decision, never a silent one here.
+    """
     if isinstance(value, float):
         raise TypeError("Money must be a Decimal or a string, never a float.")
     try:
         amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"Not an amount: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"Not an amount: {value!r}")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+        exact = amount.is_finite() and abs(amount) < MONEY_LIMIT and amount == amount.quantize(CENT)
+    except ArithmeticError:  # InvalidOperation, and Overflow for exponents past the context's range
+        exact = False
+    if not exact:
+        raise ValueError(f"Not an amount with at most two decimals: {str(value)[:40]!r}")
+    return amount.quantize(CENT)
 
 
 def _positive(value: Any) -> Decimal:
@@ -119,14 +127,6 @@ def _reversed_total(original: Transaction) -> Decimal:
 # --- wallet: the public API other apps call ---------------------------------------------------
 
 
-def wallet_get_or_create(*, user) -> Wallet:
-    wallet = Wallet.objects.filter(user=user).first()
-    if wallet is None:
-        Wallet.objects.bulk_create([Wallet(user=user)], ignore_conflicts=True)
-        wallet = Wallet.objects.get(user=user)
-    return wallet
-
-
 def _idempotent_replay(*, user, idempotency_key: str | None, check: Callable[[Transaction], bool]):
     if not idempotency_key:
         return None
@@ -190,10 +190,22 @@ def wallet_refund(
     (``AlreadyRefunded`` when nothing is left).
     """
     subscription_id = _uuid_or_none(subscription_id)
+    amount = None if amount is None else _positive(amount)
+    original_id = None if original is None else original.pk
     wallet = _wallet_lock(user.pk)
+    # Replay before the refundable check: repeating a full refund must return it, not 409.
+    existing = _idempotent_replay(
+        user=user,
+        idempotency_key=idempotency_key,
+        check=lambda t: (
+            t.type == Type.REFUND and t.related_id == original_id and (amount is None or abs(t.amount) == amount)
+        ),
+    )
+    if existing is not None:
+        return existing
     sign = Decimal(1)
     if original is not None:
-        original = Transaction.objects.select_for_update().get(pk=original.pk)
+        original = Transaction.objects.select_for_update().get(pk=original_id)
         if (
             original.user_id != user.pk
             or original.status != Status.COMPLETED
@@ -203,7 +215,7 @@ def wallet_refund(
         refundable = abs(original.amount) - _reversed_total(original)
         if refundable <= 0:
             raise AlreadyRefunded()
-        amount = refundable if amount is None else _positive(amount)
+        amount = refundable if amount is None else amount
         if amount > refundable:
             raise NotRefundable(
                 f"At most {refundable:.2f} is left to refund.", extra={"refundable": f"{refundable:.2f}"}
@@ -212,20 +224,10 @@ def wallet_refund(
         subscription_id = subscription_id or original.subscription_id
     elif amount is None:
         raise ValueError("A refund without an original transaction needs an amount.")
-    else:
-        amount = _positive(amount)
-    signed = sign * amount
-    existing = _idempotent_replay(
-        user=user,
-        idempotency_key=idempotency_key,
-        check=lambda t: t.type == Type.REFUND and t.amount == signed,
-    )
-    if existing is not None:
-        return existing
     return _post(
         wallet=wallet,
         type=Type.REFUND,
-        amount=signed,
+        amount=sign * amount,
         description=description,
         related=original,
         subscription_id=subscription_id,

@@ -4,7 +4,7 @@ state machine that credits each paid top-up exactly once."""
 import logging
 import secrets
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from billing.models import PaymentNotification, Transaction, Wallet
 
 from .invoices import invoice_issue
 from .ledger import (
+    CENT,
     Status,
     Type,
     _emit_on_commit,
@@ -53,7 +54,7 @@ def _new_order_id(now) -> str:
     return f"topup-{now:%Y%m%d}-{secrets.token_hex(8)}"
 
 
-def topup_validate_amount(amount: Decimal) -> Decimal:
+def _topup_amount(amount: Decimal) -> Decimal:
     amount = _money(amount)
     if amount < TOPUP_MIN or amount > TOPUP_MAX:
         raise ValueError(f"The amount must be between {TOPUP_MIN} and {TOPUP_MAX}.")
@@ -69,7 +70,7 @@ def topup_create(*, user, amount: Decimal) -> Transaction:
     crash in between leaves a row the reconcile job settles. A gateway error marks the top-up FAILED
     and raises ``PaymentGatewayError`` (502).
     """
-    amount = topup_validate_amount(amount)
+    amount = _topup_amount(amount)
     try:
         gateway = get_payment_gateway()
     except GatewayError as exc:
@@ -179,7 +180,8 @@ _REVERSAL_STATUSES = {"deny", "cancel", "failure"}
 
 def _topup_reverse(wallet: Wallet, topup: Transaction, *, target: Decimal, why: str) -> Transaction | None:
     """Claw back up to ``target`` (cumulative) of a completed top-up; may leave the wallet in debt."""
-    target = min(target, topup.amount)
+    # Never more than was credited, and whole cents (round down: never take back more than reported).
+    target = min(target, topup.amount).quantize(CENT, rounding=ROUND_DOWN)
     delta = target - _reversed_total(topup)
     if delta <= 0:
         return None

@@ -94,6 +94,9 @@ def test_adjustment_for_unknown_user_is_404(admin_client):
         format="json",
     )
     assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert not Transaction.objects.exists()
+    assert not Wallet.objects.exists()
 
 
 def test_negative_adjustment_cannot_overdraw(admin_client, user):
@@ -139,6 +142,8 @@ def test_refund_of_a_topup_debits_the_unspent_credit(admin_client, user):
 
     assert response.status_code == 201
     assert response.json()["amount"] == "-50000.00"
+    refund = Transaction.objects.get(pk=response.json()["id"])
+    assert (refund.type, refund.related_id, refund.balance_after) == ("REFUND", topup.pk, Decimal("0.00"))
     assert Wallet.objects.get(user=user).balance == Decimal("0.00")
 
 

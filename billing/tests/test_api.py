@@ -41,7 +41,7 @@ def test_runway_selector_for_a_renewing_customer():
     now = timezone.now()
     days, runs_out = balance_runway(balance=Decimal("100000.00"), daily_cost=Decimal("3000.00"), now=now)
     assert days == 33
-    assert runs_out == now + timedelta(days=float(Decimal("100000.00") / Decimal("3000.00")))
+    assert runs_out == now + timedelta(days=33, hours=8)  # 33 1/3 days
     assert balance_runway(balance=Decimal("0.00"), daily_cost=Decimal("3000.00"), now=now) == (0, now)
     assert balance_runway(balance=Decimal("5.00"), daily_cost=None) == (None, None)
 
@@ -86,9 +86,16 @@ def test_topup_create_validates_the_amount(user_client, amount):
     assert not Transaction.objects.exists()
 
 
-@pytest.mark.parametrize("amount", ["10000.00", "100000000.00", "25000", 25000])
-def test_topup_accepts_the_bounds_and_whole_numbers(user_client, amount):
-    assert user_client.post("/api/v1/billing/topups", {"amount": amount}, format="json").status_code == 201
+@pytest.mark.parametrize(
+    ("amount", "stored"),
+    [("10000.00", "10000.00"), ("100000000.00", "100000000.00"), ("25000", "25000.00"), (25000, "25000.00")],
+)
+def test_topup_accepts_the_bounds_and_whole_numbers(user_client, user, amount, stored):
+    response = user_client.post("/api/v1/billing/topups", {"amount": amount}, format="json")
+
+    assert response.status_code == 201, response.content
+    assert response.json()["amount"] == stored
+    assert Transaction.objects.get(user=user, type="TOPUP", status="PENDING").amount == Decimal(stored)
 
 
 def test_transactions_list_is_scoped_filtered_and_paginated(user_client, user, other_user):
@@ -166,6 +173,10 @@ def test_invoices_list_detail_and_isolation(user_client, user, other_user, djang
     with django_assert_num_queries(3):
         listing = user_client.get("/api/v1/billing/invoices").json()
     assert listing["count"] == 2
+    for i in range(8):
+        services.wallet_charge(user=user, amount=Decimal("1000.00"), description=f"addon {i}")
+    with django_assert_num_queries(3):  # the same at 10 invoices: no query per row
+        assert user_client.get("/api/v1/billing/invoices").json()["count"] == 10
     detail = user_client.get(f"/api/v1/billing/invoices/{topup.invoice.pk}").json()
     assert detail["number"] == topup.invoice.number
     assert detail["total"] == "150000.00"

@@ -106,3 +106,46 @@ def test_concurrent_requests_with_one_idempotency_key_create_one_topup(user):
     assert all(b["error"]["code"] == "idempotency_key_in_use" for b in in_use)
     assert len({b["id"] for b in created}) == 1  # replays carry the first response
     assert Transaction.objects.filter(user=user, type="TOPUP").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_webhooks_and_status_polls_racing_on_one_payment_credit_once(user):
+    # given: the customer paid on the simulator; its status API now says settlement
+    topup = services.topup_create(user=user, amount=Decimal("80000.00"))
+    body = json.dumps(services.topup_simulate_payment(topup=topup, transaction_status="settlement"))
+
+    # when: notifications and the reconcile job's status polls all arrive at once
+    def work(i: int):
+        if i % 2:
+            return services.topup_sync(topup_id=topup.pk)
+        return Client().post(WEBHOOK, data=body, content_type="application/json").status_code
+
+    results = _run_in_threads(12, work)
+
+    # then
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Wallet.objects.get(user=user).balance == Decimal("80000.00")
+    assert Transaction.objects.filter(user=user).count() == 1
+    assert Invoice.objects.filter(user=user).count() == 1
+    credited = [r for r in results if r == "credited"]
+    credited += PaymentNotification.objects.filter(outcome="credited").values_list("outcome", flat=True)
+    assert len(credited) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operator_refund_racing_gateway_refunds_reverses_the_topup_once(user, admin_user):
+    topup = completed_topup(user=user, amount="60000.00")
+    refund = json.dumps(notification_for(topup, "refund", payment_type="gopay", refund_amount="60000.00"))
+
+    def work(i: int):
+        if i == 0:
+            return services.transaction_refund_by_admin(actor=admin_user, transaction=topup, reason="asked")
+        return Client().post(WEBHOOK, data=refund, content_type="application/json").status_code
+
+    results = _run_in_threads(6, work)
+
+    unexpected = [r for r in results if isinstance(r, Exception) and r.__class__.__name__ != "AlreadyRefunded"]
+    assert not unexpected, results
+    reversals = Transaction.objects.filter(user=user, type="REFUND", related=topup)
+    assert reversals.aggregate(s=Sum("amount"))["s"] == Decimal("-60000.00")
+    assert Wallet.objects.get(user=user).balance == Decimal("0.00")

@@ -1,6 +1,7 @@
 """Idempotency-Key on money-moving POSTs (paas.api.idempotency)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import responses
@@ -61,8 +62,11 @@ def test_a_refused_request_releases_the_key(user_client, user):
     assert refused.status_code == 400
     assert not IdempotencyRecord.objects.exists()
 
-    fixed = _post(user_client, {"amount": "50000.00"}, "k-retry-2")
-    assert fixed.status_code == 201
+    # The same key with the corrected body is a new request, not a 422 mismatch.
+    fixed = _post(user_client, {"amount": "50000.00"}, "k-retry")
+    assert fixed.status_code == 201, fixed.content
+    assert Transaction.objects.get(user=user).amount == Decimal("50000.00")
+    assert IdempotencyRecord.objects.get(key="k-retry").state == IdempotencyRecord.State.COMPLETED
 
 
 def test_a_gateway_failure_is_kept_and_replayed(user_client, user, settings):

@@ -215,7 +215,7 @@ def test_completed_ledger_rows_cannot_be_changed_or_deleted(user):
 
 
 def test_database_refuses_a_negative_balance_outside_the_debt_policy(user):
-    wallet = services.wallet_get_or_create(user=user)
+    wallet = Wallet.objects.create(user=user)
     with pytest.raises(IntegrityError), transaction.atomic():
         Wallet.objects.filter(pk=wallet.pk).update(balance=Decimal("-1.00"))
 
@@ -264,3 +264,31 @@ def test_payment_events_are_emitted_after_commit(user, django_capture_on_commit_
         )
     assert callbacks
     assert not EmailMessage.objects.filter(user=other, template="payment-received").exists()
+
+
+def test_a_repeated_full_refund_with_its_key_returns_the_first_refund(user):
+    completed_topup(user=user, amount="100000.00")
+    charge = services.wallet_charge(user=user, amount=Decimal("40000.00"), description="plan")
+
+    first = services.wallet_refund(user=user, original=charge, description="outage", idempotency_key="refund:c1")
+    again = services.wallet_refund(user=user, original=charge, description="outage", idempotency_key="refund:c1")
+
+    assert again.pk == first.pk
+    assert Transaction.objects.filter(user=user, type="REFUND").count() == 1
+    assert Wallet.objects.get(user=user).balance == Decimal("100000.00")
+    other = services.wallet_charge(user=user, amount=Decimal("1000.00"), description="other plan")
+    with pytest.raises(IdempotencyConflict):  # the same key for another charge is a caller's bug
+        services.wallet_refund(user=user, original=other, description="x", idempotency_key="refund:c1")
+    _invariant(user)
+
+
+@pytest.mark.parametrize("amount", ["1000.001", "0.005", "1000000000000.00", "Infinity", "1e400000000"])
+def test_services_refuse_amounts_they_would_have_to_round_or_cannot_store(user, admin_user, amount):
+    completed_topup(user=user, amount="100000.00")
+
+    with pytest.raises(ValueError):
+        services.wallet_charge(user=user, amount=amount, description="pro rata")
+    with pytest.raises(ValueError):
+        services.wallet_adjust(actor=admin_user, user=user, amount=amount, reason="x")
+    assert Wallet.objects.get(user=user).balance == Decimal("100000.00")
+    assert Transaction.objects.filter(user=user).count() == 1

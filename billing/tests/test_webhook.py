@@ -100,6 +100,7 @@ def test_wrong_currency_is_refused(api_client, user, topup):
     response = post_notification(api_client, body)
 
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "amount_mismatch"
     assert ledger_snapshot(user) == before
 
 
@@ -134,15 +135,18 @@ def test_malformed_json_is_400_and_changes_nothing(api_client, user, topup, raw)
 def test_missing_fields_and_wrong_types_never_500(api_client, user, topup):
     body = notification_for(topup, "settlement")
     before = ledger_snapshot(user)
-    for broken in (
-        {k: v for k, v in body.items() if k != "signature_key"},
-        {**body, "gross_amount": 150000},
-        {**body, "order_id": None},
-        {**body, "transaction_status": ["settlement"]},
+    for broken, code in (
+        ({k: v for k, v in body.items() if k != "signature_key"}, "invalid_signature"),
+        ({**body, "gross_amount": 150000}, "invalid_signature"),
+        ({**body, "order_id": None}, "invalid_signature"),
+        ({**body, "transaction_status": ["settlement"]}, "bad_request"),
+        ({k: v for k, v in body.items() if k != "transaction_status"}, "bad_request"),
     ):
         response = post_notification(api_client, broken)
         assert response.status_code in (400, 403), (broken, response.content)
+        assert response.json()["error"]["code"] == code
     assert ledger_snapshot(user) == before
+    assert PaymentNotification.objects.count() == 0
 
 
 def test_webhook_path_answers_without_redirect_and_without_auth_or_csrf(user, topup):
@@ -155,15 +159,19 @@ def test_webhook_path_answers_without_redirect_and_without_auth_or_csrf(user, to
 
     assert response.status_code == 200
     assert "Location" not in response
+    assert Wallet.objects.get(user=user).balance == Decimal("150000.00")
 
 
 def test_gross_amount_is_used_exactly_as_sent_for_the_signature(api_client, user, topup):
     # Signed over "150000.00"; the same value formatted differently must not verify.
     body = notification_for(topup, "settlement")
-    reformatted = {**body, "gross_amount": "150000.0"}
+    before = ledger_snapshot(user)
 
-    assert post_notification(api_client, reformatted).status_code == 403
+    for reformatted in ("150000.0", "150000", "1.5e5", " 150000.00"):
+        assert post_notification(api_client, {**body, "gross_amount": reformatted}).status_code == 403
+    assert ledger_snapshot(user) == before
     assert post_notification(api_client, body).status_code == 200
+    assert _balance(user) == Decimal("150000.00")
 
 
 def test_settlement_then_late_pending_keeps_the_credit(api_client, user, topup):

@@ -70,11 +70,12 @@ def _claim(*, user, key: str, fingerprint: str, request):
             pass  # the key exists: decide under its row lock
         record = Record.objects.select_for_update().get(user=user, key=key)
         if record.created_at < now - WINDOW:
-            for name, value in {**fresh, "state": Record.State.STARTED, "created_at": now}.items():
+            # Past its window the key is free again: this request starts it over.
+            changes = {**fresh, "state": Record.State.STARTED, "created_at": now, "updated_at": now}
+            changes |= {"response_status": None, "response_body": None}
+            for name, value in changes.items():
                 setattr(record, name, value)
-            record.response_status = record.response_body = None
-            record.updated_at = now
-            record.save()
+            record.save(update_fields=list(changes))
             return record, None
         if record.fingerprint != fingerprint:
             raise IdempotencyKeyMismatch()

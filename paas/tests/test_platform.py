@@ -125,3 +125,24 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_openapi_schema_generates_without_warnings_and_validates(tmp_path):
+    # Warnings mean a field or view the schema cannot describe: clients would see it wrong.
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "spectacular",
+            "--validate",
+            "--fail-on-warn",
+            "--file",
+            str(tmp_path / "s.yaml"),
+        ],
+        cwd=Path(settings.BASE_DIR),
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "paas.settings.test"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr[-2000:]
