@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
 from paas.exceptions import NotFound
 
-from .models import Plan, Service
+from .models import SLUG_PATTERN, Plan, Service
 
 
 def _active_plans() -> Prefetch:
@@ -20,15 +22,26 @@ def service_list_public() -> QuerySet[Service]:
     return Service.objects.filter(is_active=True).prefetch_related(_active_plans())
 
 
-def _by_id_or_slug(queryset: QuerySet[Service], id_or_slug: str) -> Service:
+def id_or_slug_lookup(ref: str) -> dict[str, Any] | None:
+    """The filter for a reference that is a UUID or a slug, or ``None`` when it can be neither.
+
+    Anything that cannot be a slug (a NUL byte PostgreSQL would reject, 5 kB of text) is thus
+    not found without a query.
+    """
     try:
-        lookup = {"pk": uuid.UUID(str(id_or_slug))}
+        return {"pk": uuid.UUID(str(ref))}
     except ValueError:
-        lookup = {"slug": id_or_slug}
-    try:
-        return queryset.get(**lookup)
-    except Service.DoesNotExist:
-        raise NotFound("No such service.") from None
+        if len(ref) > 50 or not re.fullmatch(SLUG_PATTERN, ref):
+            return None
+        return {"slug": ref}
+
+
+def _by_id_or_slug(queryset: QuerySet[Service], id_or_slug: str) -> Service:
+    lookup = id_or_slug_lookup(id_or_slug)
+    service = queryset.filter(**lookup).first() if lookup is not None else None
+    if service is None:
+        raise NotFound("No such service.")
+    return service
 
 
 def service_get_public(*, id_or_slug: str) -> Service:
@@ -42,8 +55,10 @@ def service_list_admin() -> QuerySet[Service]:
 
 
 def service_get_admin(*, service_id: str) -> Service:
+    """Any service by UUID. Plans are not prefetched: for one service that saves nothing, and the
+    plan endpoints, which load the service first, never read them."""
     try:
-        return service_list_admin().get(pk=uuid.UUID(str(service_id)))
+        return Service.objects.get(pk=uuid.UUID(str(service_id)))
     except (ValueError, Service.DoesNotExist):
         raise NotFound("No such service.") from None
 

@@ -5,6 +5,10 @@ from .exceptions import EmailNotResendable
 from .models import EmailMessage, WebhookDelivery, WebhookEndpoint
 
 
+def _all_fields(model, *, but=()) -> list[str]:
+    return [f.name for f in model._meta.fields if f.name not in but]
+
+
 @admin.register(EmailMessage)
 class EmailMessageAdmin(admin.ModelAdmin):
     list_display = ["to", "template", "subject", "status", "attempts", "sent_at", "created_at"]
@@ -14,25 +18,9 @@ class EmailMessageAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
     actions = ["resend"]
-    # The sealed secrets never leave the database, not even to operators.
     exclude = ["sealed_context"]
-    readonly_fields = [
-        "id",
-        "user",
-        "to",
-        "template",
-        "event",
-        "subject",
-        "context",
-        "status",
-        "attempts",
-        "last_error",
-        "provider_id",
-        "sent_at",
-        "locked_until",
-        "created_at",
-        "updated_at",
-    ]
+    # A log: every column is read-only but the sealed secrets, which never leave the database.
+    readonly_fields = _all_fields(EmailMessage, but=exclude)
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("sealed_context", "context")
@@ -68,20 +56,8 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
     actions = ["disable", "enable"]
     exclude = ["secret_sealed"]
-    readonly_fields = [
-        "id",
-        "user",
-        "url",
-        "events",
-        "is_active",
-        "consecutive_failures",
-        "last_success_at",
-        "last_failure_at",
-        "disabled_at",
-        "disabled_reason",
-        "created_at",
-        "updated_at",
-    ]
+    # Only the description is edited here; the rest changes through the actions and the API.
+    readonly_fields = _all_fields(WebhookEndpoint, but=[*exclude, "description"])
 
     def has_add_permission(self, request) -> bool:
         # The secret is shown once to whoever creates the endpoint: only its owner, through the API.
@@ -115,24 +91,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     raw_id_fields = ["endpoint"]
     date_hierarchy = "created_at"
     actions = ["redeliver"]
-    readonly_fields = [
-        "id",
-        "endpoint",
-        "event",
-        "event_id",
-        "body",
-        "status",
-        "attempts",
-        "max_attempts",
-        "next_attempt_at",
-        "response_status",
-        "response_body",
-        "latency_ms",
-        "last_error",
-        "delivered_at",
-        "created_at",
-        "updated_at",
-    ]
+    readonly_fields = _all_fields(WebhookDelivery)
 
     def has_add_permission(self, request) -> bool:
         return False

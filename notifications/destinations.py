@@ -10,7 +10,7 @@ resolved to a public address at creation can be pointed at a private one later (
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from django.conf import settings
@@ -21,6 +21,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 MAX_URL_LENGTH = 2048
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+_REFUSED_ADDRESS = "Webhooks cannot be sent to private, loopback, link-local, multicast or reserved addresses."
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -82,17 +84,18 @@ def check_url(url: str, *, require_resolution: bool) -> None:
         raise DestinationRefused("The URL has no host.")
     if _private_allowed():
         return
+    # RFC 6761: every name under localhost is loopback, whether or not this resolver knows it.
+    if host.rstrip(".").lower() == "localhost" or host.rstrip(".").lower().endswith(".localhost"):
+        raise DestinationRefused(_REFUSED_ADDRESS)
+    literal = _parse_ip(unquote(host))  # a zoned IPv6 literal ([fe80::1%25eth0]) never resolves
     try:
-        addresses = resolve(host, port)
+        addresses = [literal] if literal is not None else resolve(host, port)
     except (socket.gaierror, UnicodeError) as exc:
         if require_resolution:
             raise DestinationRefused(f"The host {host} does not resolve.") from exc
         return
-    refused = [ip for ip in addresses if not address_is_public(ip)]
-    if refused or not addresses:
-        raise DestinationRefused(
-            "Webhooks cannot be sent to private, loopback, link-local, multicast or reserved addresses."
-        )
+    if not addresses or not all(address_is_public(ip) for ip in addresses):
+        raise DestinationRefused(_REFUSED_ADDRESS)
 
 
 # --- The HTTP client used for deliveries ---------------------------------------------------------

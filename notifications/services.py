@@ -315,6 +315,8 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, data: dict[str, Any]) 
             endpoint.disabled_at = timezone.now()
             endpoint.disabled_reason = "Turned off by its owner."
         fields += ["is_active", "consecutive_failures", "disabled_at", "disabled_reason"]
+    if not fields:
+        return endpoint
     endpoint.full_clean()
     endpoint.save(update_fields=[*fields, "updated_at"])
     return endpoint
@@ -537,10 +539,16 @@ def _endpoint_record_outcome(*, endpoint: WebhookEndpoint, delivery: WebhookDeli
         )
 
 
-def webhook_deliveries_due(*, limit: int = 500) -> list:
-    """Ids of PENDING deliveries whose next attempt is due (first attempts included, if their task was lost)."""
-    return list(
+def webhook_deliveries_requeue_due(*, limit: int = 500) -> int:
+    """Enqueue every PENDING delivery whose next attempt is due (first attempts too, if their task
+    was lost), oldest first. Safe to overlap: ``webhook_delivery_attempt`` claims each attempt."""
+    from .tasks import webhook_deliver_task
+
+    due = list(
         WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now())
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+    for delivery_id in due:
+        _enqueue(webhook_deliver_task, delivery_id)
+    return len(due)

@@ -37,10 +37,7 @@ def webhook_deliver_task(delivery_id: str) -> None:
 @shared_task(name="notifications.webhook_retry_due")
 def webhook_retry_due_task() -> int:
     """Enqueue every delivery whose next attempt is due. Safe to overlap: each attempt is claimed."""
-    due = services.webhook_deliveries_due()
-    for delivery_id in due:
-        webhook_deliver_task.delay(str(delivery_id))
-    return len(due)
+    return services.webhook_deliveries_requeue_due()
 
 
 @shared_task(name="notifications.email_requeue_stale")

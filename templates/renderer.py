@@ -437,7 +437,6 @@ def _app_manifests(inst: _Instance, *, config: Mapping[str, Any], database_host:
     ]
 
 
-MYSQL_UID = 999
 MYSQL_DATA = "/var/lib/mysql"
 
 
@@ -512,7 +511,7 @@ def _mysql_manifests(inst: _Instance, db: DatabaseSpec) -> list[dict]:
                     "metadata": {"labels": db_labels},
                     "spec": {
                         **_pod_spec_common(),
-                        "securityContext": _pod_security(MYSQL_UID, MYSQL_UID, MYSQL_UID, {}),
+                        "securityContext": _pod_security(db.uid, db.uid, db.uid, {}),
                         "containers": [container],
                     },
                 },
@@ -531,6 +530,20 @@ def _mysql_manifests(inst: _Instance, db: DatabaseSpec) -> list[dict]:
     ]
 
 
+def _network_policy(inst: _Instance, name: str, component: str, direction: str, rules: list[dict]) -> dict:
+    """One instance NetworkPolicy selecting the pods of ``component``; ``direction`` is Ingress or Egress."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": inst.meta(inst.name(name), component),
+        "spec": {
+            "podSelector": {"matchLabels": inst.selector(component)},
+            "policyTypes": [direction],
+            direction.lower(): rules,
+        },
+    }
+
+
 def _network_policies(inst: _Instance) -> list[dict]:
     bp = inst.blueprint
     ingress_ns = settings.PAAS_INGRESS_NAMESPACE
@@ -543,51 +556,18 @@ def _network_policies(inst: _Instance) -> list[dict]:
             "ports": [{"protocol": "TCP", "port": port} for port in EGRESS_PORTS],
         }
     ]
-    policies = [
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": inst.meta(inst.name("allow-ingress"), "web"),
-            "spec": {
-                "podSelector": {"matchLabels": inst.selector("web")},
-                "policyTypes": ["Ingress"],
-                "ingress": [
-                    {
-                        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ingress_ns}}}],
-                        "ports": [{"protocol": "TCP", "port": bp.port}],
-                    }
-                ],
-            },
-        },
-    ]
+    from_ingress_controller = {
+        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ingress_ns}}}],
+        "ports": [{"protocol": "TCP", "port": bp.port}],
+    }
+    policies = [_network_policy(inst, "allow-ingress", "web", "Ingress", [from_ingress_controller])]
     if bp.database is not None:
         db_port = [{"protocol": "TCP", "port": bp.database.port}]
         web_egress.append({"to": [{"podSelector": {"matchLabels": inst.selector("database")}}], "ports": db_port})
-        policies.append(
-            {
-                "apiVersion": "networking.k8s.io/v1",
-                "kind": "NetworkPolicy",
-                "metadata": inst.meta(inst.name("allow-web-to-db"), "database"),
-                "spec": {
-                    # Only this instance's app: a neighbour subscription in the namespace cannot.
-                    "podSelector": {"matchLabels": inst.selector("database")},
-                    "policyTypes": ["Ingress"],
-                    "ingress": [{"from": [{"podSelector": {"matchLabels": inst.selector("web")}}], "ports": db_port}],
-                },
-            }
-        )
-    policies.append(
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": inst.meta(inst.name("allow-egress"), "web"),
-            "spec": {
-                "podSelector": {"matchLabels": inst.selector("web")},
-                "policyTypes": ["Egress"],
-                "egress": web_egress,
-            },
-        }
-    )
+        # Only this instance's app: a neighbour subscription in the namespace cannot.
+        from_web = {"from": [{"podSelector": {"matchLabels": inst.selector("web")}}], "ports": db_port}
+        policies.append(_network_policy(inst, "allow-web-to-db", "database", "Ingress", [from_web]))
+    policies.append(_network_policy(inst, "allow-egress", "web", "Egress", web_egress))
     return policies
 
 

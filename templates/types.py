@@ -134,6 +134,7 @@ class DatabaseSpec:
     image: str
     name: str
     user: str
+    uid: int  # the image's database user, which the pod runs as
     port: int = 3306
 
 

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
+from paas.api.serializers import StrictInputSerializer
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -26,35 +27,35 @@ class AuthResultSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class RegisterInputSerializer(serializers.Serializer):
+class RegisterInputSerializer(StrictInputSerializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
     name = serializers.CharField(max_length=150)
 
 
-class LoginInputSerializer(serializers.Serializer):
+class LoginInputSerializer(StrictInputSerializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
 
 
-class RefreshInputSerializer(serializers.Serializer):
+class RefreshInputSerializer(StrictInputSerializer):
     refresh = serializers.CharField(max_length=2048)
 
 
-class ProfileUpdateInputSerializer(serializers.Serializer):
+class ProfileUpdateInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=150)
 
 
-class ChangePasswordInputSerializer(serializers.Serializer):
+class ChangePasswordInputSerializer(StrictInputSerializer):
     current_password = serializers.CharField(max_length=128, trim_whitespace=False)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
 
 
-class PasswordResetInputSerializer(serializers.Serializer):
+class PasswordResetInputSerializer(StrictInputSerializer):
     email = serializers.EmailField(max_length=254)
 
 
-class PasswordResetConfirmInputSerializer(serializers.Serializer):
+class PasswordResetConfirmInputSerializer(StrictInputSerializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
     new_password = serializers.CharField(max_length=128, trim_whitespace=False)
@@ -64,7 +65,7 @@ class AdminUserCreateInputSerializer(RegisterInputSerializer):
     role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.USER)
 
 
-class AdminUserUpdateInputSerializer(serializers.Serializer):
+class AdminUserUpdateInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=150, required=False)
     role = serializers.ChoiceField(choices=User.Role.choices, required=False)
     is_active = serializers.BooleanField(required=False)

@@ -44,12 +44,12 @@ def test_register_creates_a_user_and_returns_tokens(api_client):
     assert me.json()["id"] == str(user.id)
 
 
-def test_register_ignores_a_requested_role(api_client):
+def test_register_refuses_fields_it_does_not_know_such_as_a_role(api_client):
     response = api_client.post(
         f"{API}/auth/register", {"email": "x@example.com", "password": STRONG, "name": "X", "role": "ADMINISTRATOR"}
     )
-    assert response.status_code == 201
-    assert User.objects.get(email="x@example.com").role == User.Role.USER
+    assert assert_envelope(response, 400, "validation_error")["details"] == {"role": ["Unknown field."]}
+    assert not User.objects.filter(email="x@example.com").exists()
 
 
 def test_register_refuses_a_duplicate_email_whatever_its_case(api_client, user):
@@ -76,6 +76,12 @@ def test_register_reports_every_missing_field(api_client):
 
 def test_malformed_json_is_a_400_bad_request(api_client):
     response = api_client.generic("POST", f"{API}/auth/register", '{"email": ', content_type="application/json")
+    assert_envelope(response, 400, "bad_request")
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_500(api_client):
+    body = '{"a":' * 5000 + "1" + "}" * 5000
+    response = api_client.generic("POST", f"{API}/auth/register", body, content_type="application/json")
     assert_envelope(response, 400, "bad_request")
 
 

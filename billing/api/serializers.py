@@ -9,6 +9,7 @@ from rest_framework import serializers
 from billing.exceptions import InvalidNotification
 from billing.models import Invoice, Transaction
 from billing.services import TOPUP_MAX, TOPUP_MIN
+from paas.api.serializers import StrictInputSerializer
 
 # At most 12 integer digits (the ledger's 14 digits minus 2 decimals), at most 2 decimals, ASCII only.
 _AMOUNT_RE = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,2})?", re.ASCII)
@@ -163,7 +164,7 @@ class TopupSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TopupCreateInputSerializer(serializers.Serializer):
+class TopupCreateInputSerializer(StrictInputSerializer):
     amount = MoneyField(min_value=TOPUP_MIN, max_value=TOPUP_MAX)
 
     def validate_amount(self, value: Decimal) -> Decimal:
@@ -205,7 +206,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return {"name": obj.customer_name, "email": obj.customer_email}
 
 
-class AdjustmentInputSerializer(serializers.Serializer):
+class AdjustmentInputSerializer(StrictInputSerializer):
     user = serializers.UUIDField()
     amount = MoneyField(min_value=-TOPUP_MAX, max_value=TOPUP_MAX)
     reason = serializers.CharField(max_length=255, allow_blank=False, trim_whitespace=True)
@@ -216,7 +217,7 @@ class AdjustmentInputSerializer(serializers.Serializer):
         return value
 
 
-class RefundInputSerializer(serializers.Serializer):
+class RefundInputSerializer(StrictInputSerializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 

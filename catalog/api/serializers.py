@@ -9,6 +9,7 @@ from catalog.models import (
     Plan,
     Service,
 )
+from paas.api.serializers import StrictInputSerializer
 
 # --- Output ------------------------------------------------------------------------------------
 
@@ -78,7 +79,9 @@ class ConfigResultSerializer(serializers.Serializer):
 # --- Input -------------------------------------------------------------------------------------
 
 
-class ServiceCreateInputSerializer(serializers.Serializer):
+class ServiceInputSerializer(StrictInputSerializer):
+    """Create a service; with ``partial=True`` (PATCH) every field is optional."""
+
     slug = serializers.CharField(max_length=50)
     name = serializers.CharField(max_length=100)
     template = serializers.CharField(max_length=50)
@@ -88,14 +91,9 @@ class ServiceCreateInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class ServiceUpdateInputSerializer(ServiceCreateInputSerializer):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.required = False
+class PlanInputSerializer(StrictInputSerializer):
+    """Create a plan; with ``partial=True`` (PATCH) every field is optional."""
 
-
-class PlanCreateInputSerializer(serializers.Serializer):
     slug = serializers.CharField(max_length=50)
     name = serializers.CharField(max_length=100)
     price_monthly = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
@@ -105,12 +103,5 @@ class PlanCreateInputSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class PlanUpdateInputSerializer(PlanCreateInputSerializer):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.required = False
-
-
-class ConfigValidateInputSerializer(serializers.Serializer):
+class ConfigValidateInputSerializer(StrictInputSerializer):
     config = serializers.JSONField(required=False, default=dict, help_text="Settings for the service's template.")

@@ -18,11 +18,9 @@ from .serializers import (
     AdminServiceSerializer,
     ConfigResultSerializer,
     ConfigValidateInputSerializer,
-    PlanCreateInputSerializer,
-    PlanUpdateInputSerializer,
-    ServiceCreateInputSerializer,
+    PlanInputSerializer,
+    ServiceInputSerializer,
     ServiceSerializer,
-    ServiceUpdateInputSerializer,
 )
 
 
@@ -79,19 +77,19 @@ class AdminServiceViewSet(
     def get_object(self):
         return selectors.service_get_admin(service_id=self.kwargs["pk"])
 
-    @extend_schema(request=ServiceCreateInputSerializer, responses={201: AdminServiceSerializer})
+    @extend_schema(request=ServiceInputSerializer, responses={201: AdminServiceSerializer})
     def create(self, request):
-        data = ServiceCreateInputSerializer(data=request.data)
+        data = ServiceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         service = services.service_create(**data.validated_data)
-        return Response(self.get_serializer(selectors.service_get_admin(service_id=service.pk)).data, status=201)
+        return Response(self.get_serializer(service).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=ServiceUpdateInputSerializer, responses={200: AdminServiceSerializer})
+    @extend_schema(request=ServiceInputSerializer, responses={200: AdminServiceSerializer})
     def partial_update(self, request, pk=None):
-        data = ServiceUpdateInputSerializer(data=request.data)
+        data = ServiceInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         service = services.service_update(service=self.get_object(), data=data.validated_data)
-        return Response(self.get_serializer(selectors.service_get_admin(service_id=service.pk)).data)
+        return Response(self.get_serializer(service).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
@@ -120,18 +118,18 @@ class AdminPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_object(self):
         return selectors.plan_get_admin(service=self._service(), plan_id=self.kwargs["pk"])
 
-    @extend_schema(request=PlanCreateInputSerializer, responses={201: AdminPlanSerializer})
+    @extend_schema(request=PlanInputSerializer, responses={201: AdminPlanSerializer})
     def create(self, request, service_id=None):
         service = self._service()
-        data = PlanCreateInputSerializer(data=request.data)
+        data = PlanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         plan = services.plan_create(service=service, **data.validated_data)
         return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=PlanUpdateInputSerializer, responses={200: AdminPlanSerializer})
+    @extend_schema(request=PlanInputSerializer, responses={200: AdminPlanSerializer})
     def partial_update(self, request, service_id=None, pk=None):
         plan = self.get_object()
-        data = PlanUpdateInputSerializer(data=request.data)
+        data = PlanInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         plan = services.plan_update(plan=plan, data=data.validated_data)
         return Response(self.get_serializer(plan).data)

@@ -1,3 +1,4 @@
+import json
 import uuid
 from decimal import Decimal
 
@@ -58,7 +59,9 @@ def test_public_list_shows_active_services_with_active_plans_only(api_client):
 def test_public_list_ignores_a_stale_token(api_client):
     ServiceFactory()
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
-    assert api_client.get(SERVICES).status_code == 200
+    response = api_client.get(SERVICES)
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
 
 
 @pytest.mark.parametrize("size", [1, 6])
@@ -86,17 +89,24 @@ def test_public_detail_by_id_or_slug(api_client, key):
     assert [p["slug"] for p in response.json()["plans"]] == ["pro"]
 
 
-@pytest.mark.parametrize("ref", ["retired", "unknown", str(uuid.uuid4()), "x" * 300])
+@pytest.mark.parametrize(
+    "ref", ["retired", "unknown", str(uuid.uuid4()), "x" * 300, "gh%C3%B6st", "%00", "n8n%00", "N8N", "n8n--x"]
+)
 def test_public_detail_of_inactive_or_unknown_is_404(api_client, ref):
     ServiceFactory(slug="retired", is_active=False)
-    response = api_client.get(f"{SERVICES}/{ref}")
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    ServiceFactory(slug="n8n", template="n8n")
+    for url in (f"{SERVICES}/{ref}", f"{SERVICES}/{ref}/validate-config"):
+        response = api_client.post(url, {}, format="json") if url.endswith("config") else api_client.get(url)
+        assert response.status_code == 404, url
+        assert response.json()["error"]["code"] == "not_found"
 
 
 def test_public_detail_of_inactive_by_id_is_404(api_client):
     retired = ServiceFactory(is_active=False)
-    assert api_client.get(f"{SERVICES}/{retired.id}").status_code == 404
+    response = api_client.get(f"{SERVICES}/{retired.id}")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert retired.name not in response.content.decode()
 
 
 # --- Config validation endpoint ----------------------------------------------------------------
@@ -143,7 +153,9 @@ def test_validate_config_rejects_a_non_object(api_client, config):
 
 def test_validate_config_of_inactive_service_is_404(api_client):
     ServiceFactory(slug="ghost", template="ghost", is_active=False)
-    assert api_client.post(f"{SERVICES}/ghost/validate-config", {"config": {}}).status_code == 404
+    response = api_client.post(f"{SERVICES}/ghost/validate-config", {"config": {}}, format="json")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
 
 
 def test_validate_config_with_malformed_json_is_400(api_client):
@@ -221,6 +233,19 @@ def test_admin_list_query_count_is_constant(admin_client, django_assert_num_quer
     assert len(response.json()["results"]) == size
 
 
+@pytest.mark.parametrize("size", [1, 8])
+def test_admin_plan_list_query_count_is_constant(admin_client, django_assert_num_queries, size):
+    service = ServiceFactory(template="n8n")
+    PlanFactory.create_batch(size, service=service)
+    PlanFactory(service=ServiceFactory(template="n8n"))  # another service's plan
+    # user (token), service, count, plans.
+    with django_assert_num_queries(4):
+        response = admin_client.get(_plans_url(service))
+    assert response.status_code == 200
+    assert response.json()["count"] == size
+    assert {p["service"] for p in response.json()["results"]} == {str(service.id)}
+
+
 def test_admin_creates_a_service(admin_client):
     response = admin_client.post(
         ADMIN_SERVICES,
@@ -280,8 +305,19 @@ def test_admin_update_rejects_unknown_template_and_changes_nothing(admin_client)
 
 @pytest.mark.parametrize("ref", [str(uuid.uuid4()), "not-a-uuid"])
 def test_admin_unknown_service_is_404(admin_client, ref):
-    assert admin_client.get(f"{ADMIN_SERVICES}/{ref}").status_code == 404
-    assert admin_client.get(f"{ADMIN_SERVICES}/{ref}/plans").status_code == 404
+    ServiceFactory()
+    for call in (
+        lambda: admin_client.get(f"{ADMIN_SERVICES}/{ref}"),
+        lambda: admin_client.patch(f"{ADMIN_SERVICES}/{ref}", {"name": "X"}, format="json"),
+        lambda: admin_client.delete(f"{ADMIN_SERVICES}/{ref}"),
+        lambda: admin_client.get(f"{ADMIN_SERVICES}/{ref}/plans"),
+        lambda: admin_client.post(f"{ADMIN_SERVICES}/{ref}/plans", {"slug": "x"}, format="json"),
+    ):
+        response = call()
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+    assert Service.objects.count() == 1 and not Service.objects.filter(name="X").exists()
+    assert not Plan.objects.exists()
 
 
 def test_admin_deletes_a_service_without_plans(admin_client):
@@ -415,3 +451,126 @@ def test_admin_patch_plan_slug_to_a_taken_one_is_400(admin_client):
     assert "slug" in response.json()["error"]["details"]
     plan.refresh_from_db()
     assert plan.slug == "b"
+
+
+# --- Junk input: always a 4xx in the envelope, and nothing changes ------------------------------
+
+JUNK_BODIES = [
+    [],
+    [{"name": "X"}],
+    None,
+    "name",
+    42,
+    {"name": None},
+    {"name": {"nested": ["X"]}},
+    {"name": "X", "bogus": 1},  # a typo must not pass as a silent no-op
+    {"slug": "ok", "name": "X", "template": "ghost", "id": str(uuid.uuid4())},
+    {"slug": "sl\u00fcg", "name": "X", "template": "ghost"},
+    {"slug": "ok", "name": "X\x00", "template": "ghost"},
+    {"slug": "ok", "name": "X", "template": ["ghost"]},
+    {"price_monthly": 10**30},
+    {"price_monthly": "NaN"},
+    {"price_monthly": "1e400"},
+    {"cpu_millicores": 10**30},
+    {"memory_mb": 1.5},
+    {"storage_gb": True},
+    {"is_active": "maybe"},
+]
+
+
+def _catalog_state() -> list:
+    return [
+        *Service.objects.order_by("pk").values_list("pk", "updated_at"),
+        *Plan.objects.order_by("pk").values_list("pk", "updated_at"),
+    ]
+
+
+@pytest.mark.parametrize("body", JUNK_BODIES)
+@pytest.mark.parametrize("target", ["service-create", "service-patch", "plan-create", "plan-patch"])
+def test_admin_writes_refuse_junk_and_change_nothing(admin_client, target, body):
+    plan = PlanFactory(service=ServiceFactory(template="ghost"))
+    url, method = {
+        "service-create": (ADMIN_SERVICES, "post"),
+        "service-patch": (f"{ADMIN_SERVICES}/{plan.service.id}", "patch"),
+        "plan-create": (_plans_url(plan.service), "post"),
+        "plan-patch": (f"{_plans_url(plan.service)}/{plan.id}", "patch"),
+    }[target]
+    before = _catalog_state()
+
+    response = getattr(admin_client, method)(url, data=json.dumps(body), content_type="application/json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "validation_error"
+    assert _catalog_state() == before
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status"),
+    [
+        ("{", "application/json", 400),
+        ("\ufffe", "application/json", 400),
+        ("1e999999", "application/json", 400),
+        ("name=X", "application/x-www-form-urlencoded", 415),
+        ("<name>X</name>", "application/xml", 415),
+    ],
+)
+def test_admin_writes_refuse_unparsable_bodies(admin_client, raw, content_type, status):
+    service = ServiceFactory(template="ghost")
+    before = _catalog_state()
+
+    for url, method in ((ADMIN_SERVICES, "post"), (f"{ADMIN_SERVICES}/{service.id}", "patch")):
+        response = getattr(admin_client, method)(url, data=raw, content_type=content_type)
+        assert response.status_code == status
+        assert set(response.json()["error"]) == {"code", "message", "details"}
+    assert _catalog_state() == before
+
+
+def test_admin_patch_with_an_unknown_field_names_it_and_changes_nothing(admin_client):
+    service = ServiceFactory(name="Same", is_active=True)
+
+    response = admin_client.patch(
+        f"{ADMIN_SERVICES}/{service.id}", {"name": "Changed", "is_actve": False}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"is_actve": ["Unknown field."]}
+    service.refresh_from_db()
+    assert (service.name, service.is_active) == ("Same", True)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "x",
+        {"timezone": "UTC"},  # forgot the "config" wrapper: must not answer with the defaults
+        {"config": {}, "extra": 1},
+    ],
+)
+def test_validate_config_refuses_junk(api_client, body):
+    ServiceFactory(slug="n8n", template="n8n")
+
+    response = api_client.post(
+        f"{SERVICES}/n8n/validate-config", data=json.dumps(body), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert "config" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ("page=abc", 404, "not_found"),
+        ("page=999999999999999999999", 404, "not_found"),
+        ("template=%00", 400, "validation_error"),
+        ("search=%00", 400, "validation_error"),
+        ("category=%00", 400, "validation_error"),
+    ],
+)
+def test_admin_list_refuses_junk_queries_in_the_envelope(admin_client, query, status, code):
+    ServiceFactory()
+    response = admin_client.get(f"{ADMIN_SERVICES}?{query}")
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from notifications.events import WEBHOOK_EVENTS
 from notifications.models import EmailMessage, WebhookDelivery, WebhookEndpoint
+from paas.api.serializers import StrictInputSerializer
 
 
 class EmailMessageSerializer(serializers.ModelSerializer):
@@ -39,23 +40,17 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
-class WebhookEndpointCreateInputSerializer(serializers.Serializer):
+class WebhookEndpointCreateInputSerializer(StrictInputSerializer):
     url = serializers.URLField(max_length=2048)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WEBHOOK_EVENTS), allow_empty=False, max_length=len(WEBHOOK_EVENTS) * 2
     )
-    description = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
-
-
-class WebhookEndpointUpdateInputSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=2048, required=False)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WEBHOOK_EVENTS),
-        allow_empty=False,
-        max_length=len(WEBHOOK_EVENTS) * 2,
-        required=False,
-    )
     description = serializers.CharField(max_length=255, required=False, allow_blank=True)
+
+
+class WebhookEndpointUpdateInputSerializer(WebhookEndpointCreateInputSerializer):
+    """Used with ``partial=True``: every field is optional."""
+
     is_active = serializers.BooleanField(required=False)
 
 

@@ -1,5 +1,7 @@
 """The REST API: /notifications and /webhooks, scoped to the caller, in the error envelope."""
 
+import json
+
 import pytest
 from django.core import mail
 
@@ -40,7 +42,20 @@ def test_notifications_filter_by_status(user, user_client):
     response = user_client.get("/api/v1/notifications?status=FAILED")
 
     assert [r["id"] for r in response.json()["results"]] == [str(failed.pk)]
-    assert user_client.get("/api/v1/notifications?status=NOPE").status_code == 400
+    refused = user_client.get("/api/v1/notifications?status=NOPE")
+    assert refused.status_code == 400
+    assert "status" in refused.json()["error"]["details"]
+
+
+@pytest.mark.parametrize("method", ["post", "patch", "delete", "put"])
+def test_notifications_are_read_only(method, user, user_client):
+    message = EmailMessageFactory(user=user)
+
+    response = getattr(user_client, method)("/api/v1/notifications", [{"id": str(message.pk)}], format="json")
+
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert EmailMessage.objects.get(pk=message.pk).status == message.status
 
 
 def test_notifications_need_authentication(api_client):
@@ -170,6 +185,8 @@ def test_put_is_not_offered(user, user_client):
     )
 
     assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).url == endpoint.url
 
 
 def test_delete_removes_the_endpoint_and_its_log(user, user_client):
@@ -199,8 +216,20 @@ def test_another_users_endpoint_is_not_found(method, suffix, other_user, user_cl
     assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 1
 
 
-def test_a_malformed_id_is_not_found(user_client):
-    assert user_client.get(f"{WEBHOOKS}/not-a-uuid").status_code == 404
+@pytest.mark.parametrize("ref", ["not-a-uuid", "1", "%00", "gh%C3%B6st", "x" * 300])
+@pytest.mark.parametrize(
+    "method, suffix",
+    [("get", ""), ("patch", ""), ("delete", ""), ("get", "/deliveries"), ("post", "/test")],
+)
+def test_a_malformed_id_is_not_found(ref, method, suffix, user, user_client):
+    WebhookEndpointFactory(user=user)
+
+    response = getattr(user_client, method)(f"{WEBHOOKS}/{ref}{suffix}", {"is_active": False}, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert WebhookEndpoint.objects.filter(user=user, is_active=True).count() == 1
+    assert not WebhookDelivery.objects.exists()
 
 
 @pytest.mark.parametrize("size", [1, 10])
@@ -277,3 +306,87 @@ def test_sealed_secret_does_not_open_for_another_purpose(user):
     with pytest.raises(crypto.SealError):
         crypto.unseal(endpoint.secret_sealed, purpose="notifications.email-context")
     assert crypto.unseal(endpoint.secret_sealed, purpose=WEBHOOK_SEAL_PURPOSE).startswith("whsec_")
+
+
+# --- Junk input: always a 4xx in the envelope, and nothing changes ----------------------------------
+
+JUNK_BODIES = [
+    [],
+    [{"url": "https://hooks.example.com/x", "events": ["balance.low"]}],
+    None,
+    "https://hooks.example.com/x",
+    42,
+    {"url": None, "events": None},
+    {"url": {"href": "https://hooks.example.com/x"}, "events": ["balance.low"]},
+    {"url": "https://hooks.example.com/x", "events": [None]},
+    {"url": "https://hooks.example.com/x", "events": [["balance.low"]]},
+    {"url": "https://hooks.example.com/x", "events": ["balance.low"] * 100},
+    {"url": "https://hooks.example.com/x", "events": ["balance.low"], "secret": "whsec_mine"},
+    {"url": "https://hooks.example.com/x", "events": ["balance.low"], "user": "00000000-0000-0000-0000-000000000000"},
+    {"url": "https://hooks.example.com/x", "events": ["balance.low"], "description": ["x"]},
+    {"url": "https://hooks.example.com/x", "events": ["balance.low"], "description": "x" * 256},
+    {"url": "https://hooks.example.com:99999/x", "events": ["balance.low"]},
+    {"url": "http://[::1/", "events": ["balance.low"]},
+    {"url": "https://" + "a" * 3000 + ".example.com/", "events": ["balance.low"]},
+    {"url": "https://hooks.example.com/x", "events": ["balance.low"], "is_active": "maybe"},
+    {"url": "https://hooks.example.com/x", "events": ["balance.low"], "is_actve": False},
+]
+
+
+def _webhook_state() -> list:
+    return list(WebhookEndpoint.objects.order_by("pk").values_list("pk", "url", "events", "is_active", "updated_at"))
+
+
+@pytest.mark.parametrize("body", JUNK_BODIES)
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_webhook_writes_refuse_junk_and_change_nothing(method, body, user, user_client):
+    endpoint = WebhookEndpointFactory(user=user)
+    url = WEBHOOKS if method == "post" else f"{WEBHOOKS}/{endpoint.pk}"
+    before = _webhook_state()
+
+    response = getattr(user_client, method)(url, data=json.dumps(body), content_type="application/json")
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "validation_error"
+    assert "whsec_" not in response.content.decode()
+    assert _webhook_state() == before
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status"),
+    [
+        ("{", "application/json", 400),
+        ("1e999999", "application/json", 400),
+        ("url=https://hooks.example.com/x&events=balance.low", "application/x-www-form-urlencoded", 415),
+        ("<url/>", "text/xml", 415),
+    ],
+)
+def test_webhook_writes_refuse_unparsable_bodies(raw, content_type, status, user, user_client):
+    endpoint = WebhookEndpointFactory(user=user)
+    before = _webhook_state()
+
+    for url, method in ((WEBHOOKS, "post"), (f"{WEBHOOKS}/{endpoint.pk}", "patch")):
+        response = getattr(user_client, method)(url, data=raw, content_type=content_type)
+        assert response.status_code == status
+        assert set(response.json()["error"]) == {"code", "message", "details"}
+    assert _webhook_state() == before
+
+
+def test_patch_with_an_unknown_field_names_it_and_changes_nothing(user, user_client):
+    endpoint = WebhookEndpointFactory(user=user)
+
+    response = user_client.patch(f"{WEBHOOKS}/{endpoint.pk}", {"is_actve": False}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"is_actve": ["Unknown field."]}
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).is_active
+
+
+def test_an_empty_patch_changes_nothing(user, user_client):
+    endpoint = WebhookEndpointFactory(user=user)
+
+    response = user_client.patch(f"{WEBHOOKS}/{endpoint.pk}", {}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["id"] == str(endpoint.pk)
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).updated_at == endpoint.updated_at

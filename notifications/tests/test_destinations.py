@@ -15,6 +15,13 @@ REFUSED_URLS = [
     "http://127.0.0.1/hook",
     "http://127.1:8080/hook",  # shorthand for 127.0.0.1
     "http://2130706433/hook",  # 127.0.0.1 as one decimal number
+    "http://0177.0.0.1/hook",  # octal
+    "http://0x7f.1/hook",  # hexadecimal
+    "http://017700000001/hook",  # one octal number
+    "http://[::ffff:7f00:1]/hook",  # IPv4-mapped, in hex
+    "http://[0:0:0:0:0:ffff:127.0.0.1]/hook",
+    "http://[::]/hook",
+    "http://0/hook",
     "http://[::1]/hook",
     "http://[::ffff:127.0.0.1]/hook",
     "http://169.254.169.254/latest/meta-data/",
@@ -29,10 +36,16 @@ REFUSED_URLS = [
     "http://[fc00::1]/hook",
     "http://localhost:8000/hook",
     "http://localhost./hook",
+    "http://api.localhost/hook",
+    "http://[fe80::1%25eth0]/hook",
     "ftp://example.com/hook",
     "file:///etc/passwd",
     "gopher://example.com/",
     "https://user:pass@example.com/hook",
+    "http://good@127.0.0.1/hook",
+    "http://good.example.com@127.0.0.1/hook",
+    "http://127.0.0.1\\@good.example.com/hook",
+    "http://127.0.0.1#@good.example.com/hook",
     "https:///nohost",
 ]
 
@@ -60,6 +73,14 @@ REFUSED_URLS = [
 )
 def test_address_policy(address, public):
     assert address_is_public(ipaddress.ip_address(address)) is public
+
+
+@pytest.mark.parametrize("url", REFUSED_URLS)
+def test_the_destination_check_itself_refuses(url):
+    # Not only the API's URL syntax check: the service and every delivery rely on this one.
+    for require_resolution in (False, True):
+        with pytest.raises(DestinationRefused):
+            check_url(url, require_resolution=require_resolution)
 
 
 @pytest.mark.parametrize("url", REFUSED_URLS)

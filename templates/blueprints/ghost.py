@@ -15,10 +15,9 @@ from ..types import (
     Probes,
     RenderContext,
     SecretRef,
-    SecurityProfile,
     Share,
 )
-from .common import MYSQL_SECRET_KEYS, mysql
+from .common import MYSQL_SECRET_KEYS, NODE_USER, TCP_LIVENESS, mysql
 
 PORT = 2368
 DATABASE = mysql(name="ghost", user="ghost")
@@ -70,11 +69,10 @@ GHOST = register(
             # The first start creates the schema in MySQL, which itself may still be initialising.
             startup=Probe("http", path=_SITE, proxied=True, period_seconds=10, failure_threshold=60),
             readiness=Probe("http", path=_SITE, proxied=True, period_seconds=10, failure_threshold=3),
-            liveness=Probe("tcp", period_seconds=20, failure_threshold=6),
+            liveness=TCP_LIVENESS,
         ),
-        # The image's `node` user; its entrypoint supports starting as non-root (it then only
-        # seeds the content directory instead of chowning it).
-        security=SecurityProfile(run_as_user=1000, run_as_group=1000, fs_group=1000),
+        # Started as non-root, the entrypoint only seeds the content directory instead of chowning it.
+        security=NODE_USER,
         minimums=Minimums(cpu_millicores=250, memory_mb=768, storage_gb=2),
         config_fields=(
             ConfigField(

@@ -16,9 +16,8 @@ from ..types import (
     RenderContext,
     SecretKey,
     SecretRef,
-    SecurityProfile,
 )
-from .common import TIMEZONE
+from .common import NODE_USER, TIMEZONE
 
 PORT = 5678
 
@@ -65,8 +64,8 @@ N8N = register(
             readiness=Probe("http", path="/healthz/readiness", period_seconds=10, failure_threshold=6),
             liveness=Probe("http", path="/healthz", period_seconds=20, failure_threshold=6),
         ),
-        # The image's `node` user; n8n's own chart runs it exactly like this.
-        security=SecurityProfile(run_as_user=1000, run_as_group=1000, fs_group=1000),
+        # n8n's own chart runs it exactly like this.
+        security=NODE_USER,
         minimums=Minimums(cpu_millicores=250, memory_mb=512, storage_gb=1),
         config_fields=(
             TIMEZONE,

@@ -20,7 +20,7 @@ from ..types import (
     SecurityProfile,
     Share,
 )
-from .common import MYSQL_SECRET_KEYS, mysql
+from .common import MYSQL_SECRET_KEYS, TCP_LIVENESS, mysql
 
 PORT = 80
 DATABASE = mysql(name="wordpress", user="wordpress")
@@ -77,7 +77,7 @@ WORDPRESS = register(
             # Before the install wizard ran, WordPress redirects this to /wp-admin/install.php on
             # the same host, which the kubelet counts as success: readiness never blocks the wizard.
             readiness=Probe("http", path="/wp-login.php", proxied=True, period_seconds=10, failure_threshold=3),
-            liveness=Probe("tcp", period_seconds=20, failure_threshold=6),
+            liveness=TCP_LIVENESS,
         ),
         # www-data (UID 33). Apache binds :80 without root or NET_BIND_SERVICE thanks to the safe,
         # namespaced sysctl below; the php image keeps Apache's run and lock dirs world-writable.

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import Plan, Service
+from catalog.selectors import id_or_slug_lookup
 from templates.exceptions import TemplateError
 from templates.naming import namespace_for_user
 from templates.output import manifests_to_yaml, redact_secrets
@@ -34,22 +35,16 @@ class Command(BaseCommand):
         parser.add_argument("--show-secrets", action="store_true", help="Print generated secret values")
 
     def _service(self, ref: str) -> Service:
-        try:
-            lookup = {"pk": uuid.UUID(ref)}
-        except ValueError:
-            lookup = {"slug": ref}
-        service = Service.objects.filter(**lookup).first()
+        lookup = id_or_slug_lookup(ref)
+        service = Service.objects.filter(**lookup).first() if lookup is not None else None
         if service is None:
             known = ", ".join(Service.objects.values_list("slug", flat=True)) or "none (run manage.py seed)"
             raise CommandError(f"Unknown service {ref!r}; known: {known}.")
         return service
 
     def _plan(self, service: Service, ref: str) -> Plan:
-        try:
-            lookup = {"pk": uuid.UUID(ref)}
-        except ValueError:
-            lookup = {"slug": ref}
-        plan = service.plans.filter(**lookup).first()
+        lookup = id_or_slug_lookup(ref)
+        plan = service.plans.filter(**lookup).first() if lookup is not None else None
         if plan is None:
             known = ", ".join(service.plans.values_list("slug", flat=True)) or "none"
             raise CommandError(f"Unknown plan {ref!r} for {service.slug}; known: {known}.")
