@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.forms import ReadOnlyPasswordHashField
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 
 from . import services
@@ -43,6 +44,10 @@ class UserChangeForm(forms.ModelForm):
         if is_self and locks_out:
             raise forms.ValidationError(SelfLockout.default_message)
         return cleaned
+
+
+# Access is the user's role alone; Django's groups and permissions are not used.
+admin.site.unregister(Group)
 
 
 @admin.register(User)
