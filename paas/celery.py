@@ -3,9 +3,40 @@
 import os
 
 from celery import Celery
+from celery.signals import before_task_publish, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paas.settings.base")
 
 app = Celery("paas")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A task's log lines carry the id of the request that queued it, so one id follows a user's
+# action from the web process into the worker.
+_REQUEST_ID_HEADER = "paas_request_id"
+
+
+@before_task_publish.connect
+def _attach_request_id(headers=None, **kwargs) -> None:
+    from paas.logging import request_id_var
+
+    if headers is not None and request_id_var.get() != "-":
+        headers[_REQUEST_ID_HEADER] = request_id_var.get()
+
+
+@task_prerun.connect
+def _restore_request_id(task=None, **kwargs) -> None:
+    from paas.logging import request_id_var
+
+    request_id = getattr(task.request, _REQUEST_ID_HEADER, None)
+    if request_id:
+        task.request.paas_request_id_token = request_id_var.set(request_id)
+
+
+@task_postrun.connect
+def _forget_request_id(task=None, **kwargs) -> None:
+    from paas.logging import request_id_var
+
+    token = getattr(task.request, "paas_request_id_token", None)
+    if token is not None:
+        request_id_var.reset(token)
