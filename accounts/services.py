@@ -113,7 +113,8 @@ def password_reset_request(*, email: str) -> None:
 
     user = User.objects.filter(email__iexact=_normalize_email(email), is_active=True).only("id").first()
     if user is not None:
-        transaction.on_commit(lambda: password_reset_send_task.delay(str(user.id)))
+        # robust: a broker outage must not turn into a 500 that only existing accounts get.
+        transaction.on_commit(lambda: password_reset_send_task.delay(str(user.id)), robust=True)
 
 
 def password_reset_send(*, user: User) -> None:

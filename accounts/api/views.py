@@ -73,7 +73,7 @@ class RefreshView(TokenRefreshView):
     """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
 
     throttle_classes = [ScopedIPThrottle]
-    throttle_scope = "login"
+    throttle_scope = "refresh"
 
 
 class LogoutView(PublicAPIView):

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.core import mail
+from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
@@ -216,6 +217,17 @@ def test_change_password_signs_out_every_session(api_client, user):
     assert login(api_client, user.email, STRONG).status_code == 200
 
 
+def test_change_password_also_revokes_refresh_tokens_obtained_by_rotation(api_client, user):
+    first = login(api_client, user.email, DEFAULT_PASSWORD).json()["refresh"]
+    rotated = api_client.post(f"{API}/auth/refresh", {"refresh": first}).json()["refresh"]
+    response = client_for(user).post(
+        f"{API}/auth/change-password", {"current_password": DEFAULT_PASSWORD, "new_password": STRONG}
+    )
+    assert response.status_code == 204
+    assert_envelope(api_client.post(f"{API}/auth/refresh", {"refresh": rotated}), 401, "token_not_valid")
+    assert OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).count() == 0
+
+
 @pytest.fixture
 def request_reset(api_client, django_capture_on_commit_callbacks):
     """POST a reset request and run what it queued on commit, as a real request's end would."""
@@ -300,6 +312,23 @@ def test_login_is_throttled_per_address(api_client):
     for i in range(10):
         assert login(api_client, f"guess{i}@example.com", "wrong").status_code == 401
     assert_envelope(login(api_client, "guess-last@example.com", "wrong"), 429, "throttled")
+
+
+def test_refreshing_tokens_does_not_use_up_the_logins_of_an_address(api_client, user):
+    refresh = login(api_client, user.email, DEFAULT_PASSWORD).json()["refresh"]
+    for _ in range(10):
+        response = api_client.post(f"{API}/auth/refresh", {"refresh": refresh})
+        assert response.status_code == 200
+        refresh = response.json()["refresh"]
+    assert login(api_client, user.email, DEFAULT_PASSWORD).status_code == 200
+
+
+def test_refresh_is_throttled_per_address(api_client):
+    for _ in range(30):
+        assert_envelope(api_client.post(f"{API}/auth/refresh", {"refresh": "garbage"}), 401, "token_not_valid")
+    response = api_client.post(f"{API}/auth/refresh", {"refresh": "garbage"})
+    assert_envelope(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
 
 
 def test_register_is_throttled(api_client):

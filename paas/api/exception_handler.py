@@ -7,6 +7,7 @@ Anything else is a bug and stays a 500 (logged with its traceback by DRF's calle
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -58,7 +59,6 @@ def _drf_body(exc: exceptions.APIException) -> dict:
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):
         details = detail if isinstance(detail, dict) else {"non_field_errors": detail}
-        # A single top-level message (e.g. "invalid uid") reads better as the message itself.
         return error_body(code, _DEFAULT_MESSAGES[code], details)
     details: dict = {}
     if isinstance(detail, dict):
@@ -87,6 +87,16 @@ def exception_handler(exc, context):
             error_body("validation_error", _DEFAULT_MESSAGES["validation_error"], _django_validation_details(exc)),
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, RequestDataTooBig):
+        # Raised by Django when DRF reads a body over DATA_UPLOAD_MAX_MEMORY_SIZE.
+        return Response(
+            error_body("request_too_large", "The request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        # Django would answer its HTML 400 page; the reason goes to the security log only.
+        logger.warning("suspicious request refused: %s", type(exc).__name__)
+        exc = exceptions.ParseError()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -167,6 +167,8 @@ REST_FRAMEWORK = {
         # spread a guessing attack over many addresses.
         "login": env("THROTTLE_LOGIN", default="10/min"),
         "login_email": env("THROTTLE_LOGIN_EMAIL", default="5/min"),
+        # Its own bucket: a client that refreshes often must not use up its address's logins.
+        "refresh": env("THROTTLE_REFRESH", default="30/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
         "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/hour"),
         "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
