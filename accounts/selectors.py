@@ -1,10 +1,9 @@
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import DecimalField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from paas.exceptions import NotFound
+from paas.selectors import get_or_not_found
 
 from .models import User
 
@@ -20,7 +19,4 @@ def user_list() -> QuerySet[User]:
 
 
 def user_get(*, user_id) -> User:
-    try:
-        return user_list().get(pk=user_id)
-    except (User.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound() from None
+    return get_or_not_found(user_list(), pk=user_id)

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from paas.exceptions import NotFound
+from paas.selectors import get_or_not_found
 
 from .models import ZERO, Invoice, Transaction, Wallet
 
@@ -31,17 +30,11 @@ def topups_due_for_sync(*, now: datetime, stale_before: datetime, limit: int) ->
 
 
 def transaction_get_for_user(*, user, transaction_id) -> Transaction:
-    try:
-        return Transaction.objects.get(pk=transaction_id, user=user)
-    except (Transaction.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound() from None
+    return get_or_not_found(Transaction.objects.filter(user=user), pk=transaction_id)
 
 
 def transaction_get(*, transaction_id) -> Transaction:
-    try:
-        return Transaction.objects.select_related("user").get(pk=transaction_id)
-    except (Transaction.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound() from None
+    return get_or_not_found(Transaction.objects.select_related("user"), pk=transaction_id)
 
 
 def invoice_list(*, user) -> QuerySet[Invoice]:
@@ -49,10 +42,7 @@ def invoice_list(*, user) -> QuerySet[Invoice]:
 
 
 def invoice_get_for_user(*, user, invoice_id) -> Invoice:
-    try:
-        return Invoice.objects.select_related("transaction").get(pk=invoice_id, user=user)
-    except (Invoice.DoesNotExist, ValidationError, ValueError, TypeError):
-        raise NotFound() from None
+    return get_or_not_found(Invoice.objects.select_related("transaction").filter(user=user), pk=invoice_id)
 
 
 def wallet_balance(*, user) -> Decimal:
@@ -133,3 +123,10 @@ def billing_summary() -> dict:
         "total_debt": f"{-(wallets['total_debt'] or ZERO):.2f}",
         "transactions": by_type,
     }
+
+
+def simulator_topup_get(*, order_id: str) -> Transaction:
+    """A top-up that the payment simulator may settle, by its order id, or ``NotFound``."""
+    return get_or_not_found(
+        Transaction.objects.filter(type=Transaction.Type.TOPUP, gateway="simulator"), order_id=order_id
+    )

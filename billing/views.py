@@ -10,7 +10,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from . import services
+from paas.exceptions import NotFound
+
+from . import selectors, services
 from .models import Transaction
 
 _CHOICES = {"pay": "settlement", "pending": "pending", "fail": "deny", "expire": "expire"}
@@ -19,9 +21,10 @@ _CHOICES = {"pay": "settlement", "pending": "pending", "fail": "deny", "expire":
 def simulator_checkout(request, order_id: str):
     if settings.PAYMENT_GATEWAY != "simulator":
         raise Http404
-    topup = Transaction.objects.filter(order_id=order_id, type=Transaction.Type.TOPUP).first()
-    if topup is None or topup.gateway != "simulator":
-        raise Http404
+    try:
+        topup = selectors.simulator_topup_get(order_id=order_id)
+    except NotFound:
+        raise Http404 from None
     context = {"topup": topup, "notification": None, "choice": None}
     if request.method == "POST" and topup.status == Transaction.Status.PENDING:
         choice = request.POST.get("action", "")

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from paas.exceptions import NotFound
+from paas.selectors import get_or_not_found
 
 from .models import SLUG_PATTERN, Plan, Service
 
@@ -57,10 +58,7 @@ def service_list_admin() -> QuerySet[Service]:
 def service_get_admin(*, service_id: str) -> Service:
     """Any service by UUID. Plans are not prefetched: for one service that saves nothing, and the
     plan endpoints, which load the service first, never read them."""
-    try:
-        return Service.objects.get(pk=uuid.UUID(str(service_id)))
-    except (ValueError, Service.DoesNotExist):
-        raise NotFound("No such service.") from None
+    return get_or_not_found(Service.objects.all(), message="No such service.", pk=service_id)
 
 
 def plan_list_admin(*, service: Service) -> QuerySet[Plan]:
@@ -69,7 +67,4 @@ def plan_list_admin(*, service: Service) -> QuerySet[Plan]:
 
 def plan_get_admin(*, service: Service, plan_id: str) -> Plan:
     """A plan of this service; a plan of another service is a 404 like a missing one."""
-    try:
-        return plan_list_admin(service=service).get(pk=uuid.UUID(str(plan_id)))
-    except (ValueError, Plan.DoesNotExist):
-        raise NotFound("No such plan.") from None
+    return get_or_not_found(plan_list_admin(service=service), message="No such plan.", pk=plan_id)
