@@ -8,8 +8,8 @@ from paas.selectors import get_or_not_found
 from .models import User
 
 
-def user_list() -> QuerySet[User]:
-    """All users, for administrators (filters are applied by the view's ``UserFilterSet``),
+def user_list_admin() -> QuerySet[User]:
+    """Every user, for administrators only (filters are applied by the view's ``UserFilterSet``),
     with their wallet ``balance`` (0.00 before the first movement)."""
     return User.objects.annotate(
         balance=Coalesce(
@@ -18,5 +18,5 @@ def user_list() -> QuerySet[User]:
     )
 
 
-def user_get(*, user_id) -> User:
-    return get_or_not_found(user_list(), pk=user_id)
+def user_get_admin(*, user_id) -> User:
+    return get_or_not_found(user_list_admin(), pk=user_id)

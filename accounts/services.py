@@ -14,7 +14,8 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from notifications.services import email_queue, emit
+from notifications.services import email_queue, emit_on_commit
+from paas.queue import enqueue_on_commit
 
 from .exceptions import EmailAlreadyRegistered, InvalidCredentials, SelfLockout
 from .models import User
@@ -49,8 +50,7 @@ def user_create(*, email: str, password: str, name: str, role: str = User.Role.U
         raise EmailAlreadyRegistered() from exc
     logger.info("user registered", extra={"user_id": str(user.id), "role": role})
     if role == User.Role.USER:
-        # robust: a failure to queue the welcome email must not fail a registration that committed.
-        transaction.on_commit(lambda: emit("user.registered", user=user, payload={}), robust=True)
+        emit_on_commit("user.registered", user=user, payload={})
     return user
 
 
@@ -113,8 +113,9 @@ def password_reset_request(*, email: str) -> None:
 
     user = User.objects.filter(email__iexact=_normalize_email(email), is_active=True).only("id").first()
     if user is not None:
-        # robust: a broker outage must not turn into a 500 that only existing accounts get.
-        transaction.on_commit(lambda: password_reset_send_task.delay(str(user.id)), robust=True)
+        # A broker outage is logged, never raised: a 500 that only existing accounts get would
+        # reveal which emails are registered.
+        enqueue_on_commit(password_reset_send_task, str(user.id))
 
 
 def password_reset_send(*, user: User) -> None:

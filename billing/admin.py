@@ -11,7 +11,7 @@ from paas.exceptions import DomainError
 
 from . import services
 from .gateways import GatewayError
-from .models import IdempotencyRecord, Invoice, PaymentNotification, Transaction, Wallet
+from .models import Invoice, PaymentNotification, Transaction, Wallet
 from .pdf import invoice_render_pdf
 
 
@@ -119,12 +119,3 @@ class PaymentNotificationAdmin(ReadOnlyAdmin):
     list_filter = ["outcome", "transaction_status", "received_at"]
     search_fields = ["order_id"]
     readonly_fields = [f.name for f in PaymentNotification._meta.fields]
-
-
-@admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "user", "method", "path", "state", "response_status"]
-    list_filter = ["state", "method"]
-    search_fields = ["key", "user__email", "path"]
-    list_select_related = ["user"]
-    readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]

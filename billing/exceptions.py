@@ -55,10 +55,3 @@ class AlreadyRefunded(Conflict):
 class NotRefundable(Conflict):
     code = "invalid_state"
     default_message = "Only completed top-ups and charges can be refunded."
-
-
-class IdempotencyConflict(Conflict):
-    """A service call repeated an idempotency key with different arguments."""
-
-    code = "idempotency_key_mismatch"
-    default_message = "This idempotency key was already used for a different operation."

@@ -13,10 +13,14 @@ from paas.selectors import get_or_not_found
 from .models import ZERO, Invoice, Transaction, Wallet
 
 
-def transaction_list(*, user=None) -> QuerySet[Transaction]:
-    """A user's transactions, newest first; all users' (with their user) when ``user`` is None."""
-    qs = Transaction.objects.filter(user=user) if user is not None else Transaction.objects.select_related("user")
-    return qs.order_by("-created_at", "-id")
+def transaction_list(*, user) -> QuerySet[Transaction]:
+    """One user's transactions, newest first."""
+    return Transaction.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def transaction_list_admin() -> QuerySet[Transaction]:
+    """Every customer's transactions with their user, newest first: for operators only."""
+    return Transaction.objects.select_related("user").order_by("-created_at", "-id")
 
 
 def topups_due_for_sync(*, now: datetime, stale_before: datetime, limit: int) -> list[uuid.UUID]:

@@ -6,6 +6,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from paas.queue import enqueue
+
 from . import selectors, services
 from .gateways import GatewayUnavailable
 from .models import Transaction
@@ -20,7 +22,7 @@ def reconcile_topups_task() -> int:
     # Oldest first and capped, so a backlog drains over a few runs instead of flooding the queue.
     ids = selectors.topups_due_for_sync(now=now, stale_before=stale, limit=500)
     for topup_id in ids:
-        sync_topup_task.delay(str(topup_id))
+        enqueue(sync_topup_task, str(topup_id))
     return len(ids)
 
 
@@ -38,9 +40,3 @@ def sync_topup_task(topup_id: str) -> None:
     if not Transaction.objects.filter(pk=topup_id, status=Transaction.Status.PENDING).exists():
         return
     services.topup_sync(topup_id=topup_id)
-
-
-@shared_task(name="billing.purge_idempotency_keys", ignore_result=True)
-def purge_idempotency_keys_task() -> int:
-    """Delete idempotency records older than 24 h (a plain delete: safe to repeat)."""
-    return services.idempotency_records_purge()

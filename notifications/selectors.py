@@ -1,11 +1,9 @@
 """Reads scoped to what a user may see: another user's rows are simply not found."""
 
-import uuid
-
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from paas.exceptions import NotFound
+from paas.selectors import get_or_not_found
 
 from .filters import WebhookDeliveryFilterSet
 from .models import EmailMessage, WebhookDelivery, WebhookEndpoint
@@ -23,14 +21,7 @@ def webhook_endpoint_list(*, user) -> QuerySet[WebhookEndpoint]:
 
 
 def webhook_endpoint_get_for_user(*, user, endpoint_id) -> WebhookEndpoint:
-    try:
-        endpoint_id = uuid.UUID(str(endpoint_id))
-    except ValueError:
-        raise NotFound("No such webhook endpoint.") from None
-    endpoint = webhook_endpoint_list(user=user).filter(pk=endpoint_id).first()
-    if endpoint is None:
-        raise NotFound("No such webhook endpoint.")
-    return endpoint
+    return get_or_not_found(webhook_endpoint_list(user=user), message="No such webhook endpoint.", pk=endpoint_id)
 
 
 def webhook_delivery_list(*, endpoint: WebhookEndpoint, filters=None) -> QuerySet[WebhookDelivery]:

@@ -21,9 +21,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from paas import crypto
+from paas.queue import enqueue, enqueue_each_on_commit, enqueue_on_commit
 
 from .destinations import DestinationRefused, check_url, guarded_session
 from .emails import EMAIL_TEMPLATES, render_email, render_subject
@@ -58,14 +58,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:_ERROR_CHARS]
 
 
-def _enqueue(task, object_id) -> None:
-    """Best effort: if the broker is down, the row stays due and a periodic sweep sends it later."""
-    try:
-        task.delay(str(object_id))
-    except OperationalError as exc:
-        logger.warning("task not enqueued, the sweep will retry", extra={"task": task.name, "error": str(exc)})
-
-
 # --- The one entry point ----------------------------------------------------------------------------
 
 
@@ -73,8 +65,8 @@ def emit(event: str, *, user, payload: dict) -> None:
     """Tell ``user`` that ``event`` happened: email it if it has a template, and send it to every
     active webhook endpoint of the user subscribed to it.
 
-    Call it after the transaction that made the change has committed
-    (``transaction.on_commit(lambda: emit(...), robust=True)``). ``payload`` must be
+    Call it after the transaction that made the change has committed: from inside a
+    transaction, use ``emit_on_commit``. ``payload`` must be
     JSON-serialisable (Decimal, UUID and datetime are converted); it becomes the ``data`` of the
     webhook body and the email's template context, so it must not carry secrets.
     An unknown event is a programming error and raises ``ValueError``.
@@ -88,6 +80,17 @@ def emit(event: str, *, user, payload: dict) -> None:
             email_queue(user=user, template=template, context=data, event=event)
         if event in WEBHOOK_EVENTS:
             _webhook_deliveries_create(user=user, event=event, data=data)
+
+
+def emit_on_commit(event: str, *, user, payload: dict) -> None:
+    """``emit`` once the current transaction commits; nothing is told if it rolls back.
+
+    A failure to queue the notification is logged and never reaches the caller, whose change has
+    committed already (a payment must stay credited even if its email cannot be queued).
+    """
+    if event not in ALL_EVENTS:
+        raise ValueError(f"Unknown event {event!r}.")
+    transaction.on_commit(lambda: emit(event, user=user, payload=payload), robust=True)
 
 
 # --- Email ------------------------------------------------------------------------------------------
@@ -131,9 +134,9 @@ def email_queue(
     from .tasks import email_send_task
 
     if defer_until_commit:
-        transaction.on_commit(lambda: _enqueue(email_send_task, message.pk))
+        enqueue_on_commit(email_send_task, str(message.pk))
     else:
-        _enqueue(email_send_task, message.pk)
+        enqueue(email_send_task, str(message.pk))
     return message
 
 
@@ -216,7 +219,7 @@ def email_resend(*, message: EmailMessage) -> EmailMessage:
     )
     from .tasks import email_send_task
 
-    transaction.on_commit(lambda: _enqueue(email_send_task, copy.pk))
+    enqueue_on_commit(email_send_task, str(copy.pk))
     return copy
 
 
@@ -239,7 +242,7 @@ def email_requeue_stale(*, older_than: timedelta = timedelta(minutes=30), limit:
         .values_list("pk", flat=True)[:limit]
     )
     for message_id in ids:
-        _enqueue(email_send_task, message_id)
+        enqueue(email_send_task, str(message_id))
     return len(ids)
 
 
@@ -384,11 +387,7 @@ def _webhook_deliveries_create(*, user, event: str, data: dict) -> list[WebhookD
 def _enqueue_deliveries_on_commit(delivery_ids: list) -> None:
     from .tasks import webhook_deliver_task
 
-    def enqueue_all() -> None:
-        for delivery_id in delivery_ids:
-            _enqueue(webhook_deliver_task, delivery_id)
-
-    transaction.on_commit(enqueue_all)
+    enqueue_each_on_commit(webhook_deliver_task, delivery_ids)
 
 
 @transaction.atomic
@@ -550,5 +549,5 @@ def webhook_deliveries_requeue_due(*, limit: int = 500) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     for delivery_id in due:
-        _enqueue(webhook_deliver_task, delivery_id)
+        enqueue(webhook_deliver_task, str(delivery_id))
     return len(due)

@@ -28,6 +28,14 @@ class Conflict(DomainError):
     default_message = "The request conflicts with the current state."
 
 
+class IdempotencyKeyMismatch(DomainError):
+    """An idempotency key came back with a different request (API header or service call)."""
+
+    code = "idempotency_key_mismatch"
+    status_code = 422
+    default_message = "This idempotency key was already used for a different request."
+
+
 class InvalidState(DomainError):
     code = "invalid_state"
     status_code = 409

@@ -16,17 +16,26 @@ from __future__ import annotations
 
 import base64
 import copy
+import unicodedata
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
 from .config import config_validate
-from .exceptions import MissingSecrets, PlanTooSmall
+from .exceptions import MissingSecrets
 from .naming import as_uuid, instance_base_name, is_dns_label, is_dns_subdomain
 from .registry import get_blueprint
+from .resources import (
+    SOLVER_CPU_LIMIT_M,
+    SOLVER_CPU_REQUEST_M,
+    SOLVER_MEMORY_MI,
+    Allocation,
+    namespace_quota,
+    plan_allocation,
+)
 from .types import Blueprint, DatabaseSpec, EnvVar, PlanLike, Probe, RenderContext, SecretRef, ServiceLike
 
 MANAGED_BY = "paas"
@@ -34,114 +43,12 @@ LABEL_INSTANCE_ID = "paas/instance-id"
 LABEL_USER_ID = "paas/user-id"
 ANNOTATION_DISPLAY_NAME = "paas/display-name"
 
-# Share of each container's limit it requests: CPU bursts (throttling hurts Node/PHP start-up
-# more than over-commit does), memory less so since it is the real isolation boundary.
-CPU_REQUEST_PERCENT = 25
-MEMORY_REQUEST_PERCENT = 50
-
-# cert-manager's HTTP-01 solver pod (its default resources) runs in the customer's namespace
-# while a certificate is issued: the quota keeps room for one, or issuance fails when full.
-SOLVER_CPU_REQUEST_M, SOLVER_CPU_LIMIT_M = 10, 100
-SOLVER_MEMORY_MI = 64
-
 # Egress the apps need (webhooks and APIs, SMTP, updates), never to cluster or metadata ranges.
 PRIVATE_V4 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"]
 PRIVATE_V6 = ["fc00::/7", "fe80::/10", "::1/128"]
 EGRESS_PORTS = (80, 443, 465, 587)
 
 PSA_VERSION = "latest"
-
-
-# --- Resources ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Resources:
-    """One container's share of a plan: millicores, MiB of memory, MiB of storage."""
-
-    cpu_request: int
-    cpu_limit: int
-    memory_request: int
-    memory_limit: int
-    storage: int
-
-    def as_k8s(self) -> dict:
-        return {
-            "requests": {"cpu": f"{self.cpu_request}m", "memory": f"{self.memory_request}Mi"},
-            "limits": {"cpu": f"{self.cpu_limit}m", "memory": f"{self.memory_limit}Mi"},
-        }
-
-
-@dataclass(frozen=True)
-class Allocation:
-    app: Resources
-    database: Resources | None
-
-
-def _split(total: int, percent: int) -> tuple[int, int]:
-    first = total * percent // 100
-    return first, total - first
-
-
-def _resources(cpu: int, memory: int, storage: int) -> Resources:
-    return Resources(
-        cpu_request=max(1, cpu * CPU_REQUEST_PERCENT // 100),
-        cpu_limit=cpu,
-        memory_request=max(1, memory * MEMORY_REQUEST_PERCENT // 100),
-        memory_limit=memory,
-        storage=storage,
-    )
-
-
-def plan_allocation(plan: PlanLike) -> Allocation:
-    """Split a plan between the app and its database. The limits add up to the plan exactly."""
-    blueprint = get_blueprint(plan.service.template)
-    cpu, memory, storage = int(plan.cpu_millicores), int(plan.memory_mb), int(plan.storage_gb) * 1024
-    if blueprint.database is None:
-        return Allocation(app=_resources(cpu, memory, storage), database=None)
-    share = blueprint.share
-    app_cpu, db_cpu = _split(cpu, share.cpu)
-    app_mem, db_mem = _split(memory, share.memory)
-    app_disk, db_disk = _split(storage, share.storage)
-    if min(app_cpu, db_cpu, app_mem, db_mem, app_disk, db_disk) < 1:
-        raise PlanTooSmall(f"Plan {plan.slug!r} is too small to split between {blueprint.name} and its database.")
-    return Allocation(app=_resources(app_cpu, app_mem, app_disk), database=_resources(db_cpu, db_mem, db_disk))
-
-
-def namespace_quota(plans: Iterable[PlanLike]) -> dict[str, str]:
-    """The ResourceQuota ``hard`` of a namespace running these plans (one per live subscription).
-
-    Limits are the sum of the plans (plus room for one certificate solver pod), requests the
-    sum of what the containers request, storage the sum of the plans' storage.
-    """
-    cpu_req = SOLVER_CPU_REQUEST_M
-    cpu_lim = SOLVER_CPU_LIMIT_M
-    mem_req = mem_lim = SOLVER_MEMORY_MI
-    storage_gi = pods = pvcs = services = 0
-    for plan in plans:
-        allocation = plan_allocation(plan)
-        for res in filter(None, (allocation.app, allocation.database)):
-            cpu_req += res.cpu_request
-            cpu_lim += res.cpu_limit
-            mem_req += res.memory_request
-            mem_lim += res.memory_limit
-            pods += 1
-            pvcs += 1
-            services += 1
-        storage_gi += int(plan.storage_gb)
-    return {
-        "requests.cpu": f"{cpu_req}m",
-        "limits.cpu": f"{cpu_lim}m",
-        "requests.memory": f"{mem_req}Mi",
-        "limits.memory": f"{mem_lim}Mi",
-        "requests.storage": f"{storage_gi}Gi",
-        "persistentvolumeclaims": str(pvcs),
-        # +1: the solver pod and its Service while a certificate is issued.
-        "pods": str(pods + 1),
-        "services": str(services + 1),
-        "services.loadbalancers": "0",
-        "services.nodeports": "0",
-    }
 
 
 # --- Namespace ---------------------------------------------------------------------------------
@@ -156,8 +63,18 @@ def _check_namespace(namespace: str) -> None:
         raise ValueError(f"namespace {namespace!r} is not a DNS-1123 label")
 
 
-def render_namespace(*, namespace: str, user_id: uuid.UUID | str, plans: Sequence[PlanLike]) -> list[dict]:
-    """Namespace, quota, limits and namespace-wide network policies for a customer's plans."""
+def render_namespace(
+    *,
+    namespace: str,
+    user_id: uuid.UUID | str,
+    plans: Sequence[PlanLike],
+    retained_plans: Sequence[PlanLike] = (),
+) -> list[dict]:
+    """Namespace, quota, limits and namespace-wide network policies for a customer's plans.
+
+    ``plans`` are those of the instances that run (or may run again: stopped ones keep their
+    room), ``retained_plans`` those of deleted instances whose volumes are still kept.
+    """
     _check_namespace(namespace)
     user_id = as_uuid(user_id)
     labels = _namespace_labels(user_id)
@@ -190,7 +107,7 @@ def render_namespace(*, namespace: str, user_id: uuid.UUID | str, plans: Sequenc
             "apiVersion": "v1",
             "kind": "ResourceQuota",
             "metadata": meta("paas-quota"),
-            "spec": {"hard": namespace_quota(plans)},
+            "spec": {"hard": namespace_quota(plans, retained=retained_plans)},
         },
         {
             "apiVersion": "v1",
@@ -262,6 +179,8 @@ class _Instance:
     labels: Mapping[str, str]
     annotations: Mapping[str, str]
     allocation: Allocation
+    # 1 while the app runs; 0 when it is stopped (volumes and Secrets stay, pods go).
+    replicas: int
 
     def name(self, suffix: str) -> str:
         return f"{self.base}-{suffix}"
@@ -284,6 +203,10 @@ def _label_value(value: str) -> str:
     # Label values: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends.
     cleaned = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "-" for ch in value)[:63]
     return cleaned.strip("._-")
+
+
+def _printable(text: str) -> str:
+    return "".join(" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in text)
 
 
 def _b64(value: str) -> str:
@@ -417,7 +340,7 @@ def _app_manifests(inst: _Instance, *, config: Mapping[str, Any], database_host:
             "kind": "Deployment",
             "metadata": inst.meta(web, "web"),
             "spec": {
-                "replicas": 1,
+                "replicas": inst.replicas,
                 # One replica on a ReadWriteOnce volume: stop the old pod before starting the new
                 # one (no Multi-Attach error, no surge room needed in the quota).
                 "strategy": {"type": "Recreate"},
@@ -504,7 +427,7 @@ def _mysql_manifests(inst: _Instance, db: DatabaseSpec) -> list[dict]:
             "metadata": inst.meta(name, "database"),
             "spec": {
                 "serviceName": name,
-                "replicas": 1,
+                "replicas": inst.replicas,
                 "revisionHistoryLimit": 3,
                 "selector": {"matchLabels": inst.selector("database")},
                 "template": {
@@ -595,21 +518,36 @@ def _secrets(inst: _Instance, values: Mapping[str, str]) -> list[dict]:
     return manifests
 
 
+def _paused_service(inst: _Instance) -> dict:
+    """An ExternalName Service for the platform's own web Service, which answers every request
+    for a stopped app's host with a "this app is paused" page. The Ingress points here while the
+    app is stopped, so its URL never answers 502 and needs no pod in the customer's namespace."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": inst.meta(inst.name("paused"), "web"),
+        "spec": {
+            "type": "ExternalName",
+            "externalName": settings.PAAS_PAUSE_SERVICE_HOST,
+            "ports": [
+                {"name": "http", "port": settings.PAAS_PAUSE_SERVICE_PORT, "protocol": "TCP"},
+            ],
+        },
+    }
+
+
 def _ingress(inst: _Instance) -> dict:
+    # The app's Service while it runs; the platform's pause page while it is stopped.
+    if inst.replicas:
+        backend = {"service": {"name": inst.name("web"), "port": {"name": "http"}}}
+    else:
+        backend = {"service": {"name": inst.name("paused"), "port": {"number": settings.PAAS_PAUSE_SERVICE_PORT}}}
     spec: dict[str, Any] = {
         "tls": [{"hosts": [inst.fqdn], "secretName": inst.name("tls")}],
         "rules": [
             {
                 "host": inst.fqdn,
-                "http": {
-                    "paths": [
-                        {
-                            "path": "/",
-                            "pathType": "Prefix",
-                            "backend": {"service": {"name": inst.name("web"), "port": {"name": "http"}}},
-                        }
-                    ]
-                },
+                "http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": backend}]},
             }
         ],
     }
@@ -618,12 +556,6 @@ def _ingress(inst: _Instance) -> dict:
     meta = inst.meta(inst.base, "web")
     meta["annotations"]["cert-manager.io/cluster-issuer"] = settings.PAAS_CLUSTER_ISSUER
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta, "spec": spec}
-
-
-def instance_host(*, instance_name: str, instance_id: uuid.UUID | str, template_key: str, base_domain: str) -> str:
-    """``<instance>-<short id>.<base domain>``: the instance's public host name."""
-    base = instance_base_name(instance_name=instance_name, instance_id=instance_id, fallback=template_key)
-    return f"{base}.{base_domain}"
 
 
 def render_instance(
@@ -637,6 +569,7 @@ def render_instance(
     user_id: uuid.UUID | str,
     secrets: Mapping[str, str],
     base_domain: str | None = None,
+    running: bool = True,
 ) -> list[dict]:
     """The manifests of one instance (no namespace-level objects). See ``render_manifests``."""
     blueprint = get_blueprint(service.template)
@@ -661,8 +594,9 @@ def render_instance(
         LABEL_INSTANCE_ID: str(instance_uuid),
         LABEL_USER_ID: str(user_uuid),
     }
-    # The name as typed is kept for people reading the cluster; annotations take any string.
-    annotations = {ANNOTATION_DISPLAY_NAME: str(instance_name)[:200]}
+    # The name as typed is kept for people reading the cluster, minus control characters and line
+    # breaks (U+0085 and friends do not survive a YAML round trip, and mislead in a terminal).
+    annotations = {ANNOTATION_DISPLAY_NAME: _printable(str(instance_name))[:200]}
     inst = _Instance(
         blueprint=blueprint,
         namespace=namespace,
@@ -671,13 +605,14 @@ def render_instance(
         labels=labels,
         annotations=annotations,
         allocation=plan_allocation(plan),
+        replicas=1 if running else 0,
     )
     database_host = inst.name("db") if blueprint.database else None
 
     manifests = [*_network_policies(inst), *_secrets(inst, secrets)]
     app = _app_manifests(inst, config=normalized, database_host=database_host)
     pvc, web_service, deployment = app
-    manifests += [pvc, web_service]
+    manifests += [pvc, web_service, _paused_service(inst)]
     if blueprint.database is not None:
         manifests += _mysql_manifests(inst, blueprint.database)
     manifests += [deployment, _ingress(inst)]
@@ -697,6 +632,8 @@ def render_manifests(
     secrets: Mapping[str, str],
     base_domain: str | None = None,
     namespace_plans: Sequence[PlanLike] | None = None,
+    retained_plans: Sequence[PlanLike] = (),
+    running: bool = True,
 ) -> list[dict]:
     """Every manifest one instance needs, namespace-level objects first, in apply order.
 
@@ -704,11 +641,13 @@ def render_manifests(
     ``secrets`` must hold every key of the blueprint: get them from ``secrets_generate_missing``.
     ``namespace_plans`` are the plans of all live subscriptions in the namespace, this one
     included, and size the quota; by default just ``plan``.
-    ``base_domain`` defaults to ``settings.PAAS_APPS_DOMAIN``.
+    ``retained_plans`` are those of deleted instances whose volumes are still kept.
+    ``base_domain`` defaults to ``settings.PAAS_APPS_DOMAIN``. ``running=False`` renders the
+    instance stopped: no pods, volumes and Secrets kept, its host routed to the pause page.
     """
     plans = list(namespace_plans) if namespace_plans is not None else [plan]
     return [
-        *render_namespace(namespace=namespace, user_id=user_id, plans=plans),
+        *render_namespace(namespace=namespace, user_id=user_id, plans=plans, retained_plans=retained_plans),
         *render_instance(
             service=service,
             plan=plan,
@@ -719,5 +658,6 @@ def render_manifests(
             user_id=user_id,
             secrets=secrets,
             base_domain=base_domain,
+            running=running,
         ),
     ]

@@ -163,13 +163,13 @@ class AdminUserViewSet(
     ordering_fields = ["created_at", "email", "name", "last_login"]
 
     def get_queryset(self):
-        return selectors.user_list()
+        return selectors.user_list_admin()
 
     def get_object(self):
-        return selectors.user_get(user_id=self.kwargs["pk"])
+        return selectors.user_get_admin(user_id=self.kwargs["pk"])
 
     def _fresh(self, user):
-        return selectors.user_get(user_id=user.pk)
+        return selectors.user_get_admin(user_id=user.pk)
 
     @extend_schema(request=AdminUserCreateInputSerializer, responses={201: AdminUserSerializer})
     def create(self, request):

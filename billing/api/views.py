@@ -7,7 +7,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import user_get
+from accounts.selectors import user_get_admin
 from billing import selectors, services
 from billing.filters import AdminTransactionFilterSet, TransactionFilterSet
 from billing.models import Invoice, Transaction
@@ -134,7 +134,7 @@ class AdminTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     ordering_fields = ["created_at", "amount"]
 
     def get_queryset(self):
-        return selectors.transaction_list()
+        return selectors.transaction_list_admin()
 
     def get_object(self):
         return selectors.transaction_get(transaction_id=self.kwargs["pk"])
@@ -161,7 +161,7 @@ class AdminAdjustmentView(APIView):
     def post(self, request):
         data = AdjustmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        target = user_get(user_id=data.validated_data["user"])
+        target = user_get_admin(user_id=data.validated_data["user"])
         adjustment = services.wallet_adjust(
             actor=request.user,
             user=target,

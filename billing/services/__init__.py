@@ -14,7 +14,6 @@ Rules every function here keeps:
 
 from .invoices import invoice_issue
 from .ledger import (
-    idempotency_records_purge,
     transaction_refund_by_admin,
     wallet_adjust,
     wallet_charge,
@@ -33,7 +32,6 @@ from .topups import (
 __all__ = [
     "TOPUP_MAX",
     "TOPUP_MIN",
-    "idempotency_records_purge",
     "invoice_issue",
     "notification_receive",
     "topup_apply_status",

@@ -3,7 +3,6 @@
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,8 +10,9 @@ from django.db import transaction as db_transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from billing.exceptions import AlreadyRefunded, IdempotencyConflict, InsufficientBalance, NotRefundable
-from billing.models import ZERO, IdempotencyRecord, Transaction, Wallet
+from billing.exceptions import AlreadyRefunded, InsufficientBalance, NotRefundable
+from billing.models import ZERO, Transaction, Wallet
+from paas.exceptions import IdempotencyKeyMismatch
 
 from .invoices import invoice_issue
 
@@ -101,23 +101,6 @@ def _post(
     return row
 
 
-def _emit_on_commit(event: str, *, user_id, payload: dict) -> None:
-    """Tell the notifications app after commit; a failure there never undoes a payment."""
-
-    def send() -> None:
-        try:
-            from notifications.services import emit
-        except ImportError:
-            logger.warning("notifications.services.emit is unavailable; %s not sent", event)
-            return
-        from django.contrib.auth import get_user_model
-
-        user = get_user_model().objects.get(pk=user_id)
-        emit(event, user=user, payload=payload)
-
-    db_transaction.on_commit(send, robust=True)
-
-
 def _reversed_total(original: Transaction) -> Decimal:
     """How much of ``original`` earlier REFUND rows already reversed (a positive number)."""
     total = original.reversals.filter(type=Type.REFUND, status=Status.COMPLETED).aggregate(s=Sum("amount"))["s"]
@@ -132,7 +115,7 @@ def _idempotent_replay(*, user, idempotency_key: str | None, check: Callable[[Tr
         return None
     existing = Transaction.objects.filter(user=user, idempotency_key=idempotency_key).first()
     if existing is not None and not check(existing):
-        raise IdempotencyConflict()
+        raise IdempotencyKeyMismatch()
     return existing
 
 
@@ -144,7 +127,7 @@ def wallet_charge(
 
     Raises ``InsufficientBalance`` (402) when the balance does not cover it. With an
     ``idempotency_key``, a repeated call returns the first charge instead of charging again
-    (a different amount or subscription under the same key raises ``IdempotencyConflict``).
+    (a different amount or subscription under the same key raises ``IdempotencyKeyMismatch``).
     Call it inside your own ``transaction.atomic()`` to make the charge and your rows one unit.
     """
     amount = _positive(amount)
@@ -257,12 +240,3 @@ def transaction_refund_by_admin(*, actor, transaction: Transaction, reason: str 
     label = transaction.order_id or str(transaction.pk)
     description = f"Refund of {kind} {label}" + (f": {reason.strip()}" if reason.strip() else "")
     return wallet_refund(user=transaction.user, original=transaction, description=description, actor=actor)
-
-
-# --- housekeeping -----------------------------------------------------------------------------
-
-
-def idempotency_records_purge(*, older_than: timedelta = timedelta(hours=24)) -> int:
-    """Delete idempotency records past their 24 h window."""
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - older_than).delete()
-    return deleted

@@ -22,13 +22,13 @@ from billing.exceptions import (
 from billing.gateways import ChargeRequest, Customer, GatewayError, Outcome, PaymentStatus, get_payment_gateway
 from billing.gateways.signature import verify_signature
 from billing.models import PaymentNotification, Transaction, Wallet
+from notifications.services import emit_on_commit
 
 from .invoices import invoice_issue
 from .ledger import (
     CENT,
     Status,
     Type,
-    _emit_on_commit,
     _money,
     _post,
     _reversed_total,
@@ -169,7 +169,7 @@ def _topup_complete(wallet: Wallet, topup: Transaction, status: PaymentStatus) -
     _record_gateway(topup, status, ["status", "balance_after", "completed_at", "failure_reason"])
     _wallet_set_balance(wallet, new_balance, now)
     invoice_issue(transaction=topup)
-    _emit_on_commit("payment.succeeded", user_id=topup.user_id, payload=_payment_payload(topup, new_balance))
+    emit_on_commit("payment.succeeded", user=topup.user, payload=_payment_payload(topup, new_balance))
 
 
 _FAILED_STATUS = {Outcome.FAILED: Status.FAILED, Outcome.EXPIRED: Status.EXPIRED, Outcome.CANCELLED: Status.CANCELLED}
@@ -246,7 +246,7 @@ def topup_apply_status(*, topup_id, status: PaymentStatus) -> str:
                 topup.status = _FAILED_STATUS[outcome]
                 topup.failure_reason = f"Payment {status.transaction_status} at the payment provider"
                 _record_gateway(topup, status, ["status", "failure_reason"])
-                _emit_on_commit("payment.failed", user_id=topup.user_id, payload=_payment_payload(topup))
+                emit_on_commit("payment.failed", user=topup.user, payload=_payment_payload(topup))
                 return NoteOutcome.FAILED
             if topup.status == Status.COMPLETED and status.transaction_status in _REVERSAL_STATUSES:
                 reversed_ = _topup_reverse(wallet, topup, target=topup.amount, why="reversed")
@@ -299,7 +299,7 @@ def topup_sync(*, topup_id) -> str:
             )
             if expired:
                 topup.status = Status.EXPIRED
-                _emit_on_commit("payment.failed", user_id=topup.user_id, payload=_payment_payload(topup))
+                emit_on_commit("payment.failed", user=topup.user, payload=_payment_payload(topup))
         return NoteOutcome.FAILED if expired else NoteOutcome.NO_CHANGE
     return NoteOutcome.PENDING
 

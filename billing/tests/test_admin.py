@@ -23,7 +23,7 @@ def test_billing_admin_pages_render(operator, user, api_client):
     post_notification(api_client, notification_for(topup, "settlement"))
     invoice = Invoice.objects.get()
 
-    for model in ("wallet", "transaction", "invoice", "paymentnotification", "idempotencyrecord"):
+    for model in ("wallet", "transaction", "invoice", "paymentnotification"):
         assert operator.get(f"/admin/billing/{model}/").status_code == 200, model
     assert operator.get(f"/admin/billing/transaction/{topup.pk}/change/").status_code == 200
     assert operator.get("/admin/billing/transaction/?stale=expired&type=TOPUP").status_code == 200

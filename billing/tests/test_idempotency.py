@@ -7,9 +7,10 @@ import pytest
 import responses
 from django.utils import timezone
 
-from billing.models import IdempotencyRecord, Transaction
-from billing.services import idempotency_records_purge
-from billing.tasks import purge_idempotency_keys_task
+from billing.models import Transaction
+from paas.api.idempotency import idempotency_records_purge
+from paas.models import IdempotencyRecord
+from paas.tasks import purge_idempotency_keys_task
 
 from .factories import completed_topup
 

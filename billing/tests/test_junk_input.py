@@ -8,7 +8,8 @@ from django.conf import settings
 from django.test import Client
 
 from billing import services
-from billing.models import IdempotencyRecord, PaymentNotification, Transaction, Wallet
+from billing.models import PaymentNotification, Transaction, Wallet
+from paas.models import IdempotencyRecord
 
 from .conftest import WEBHOOK, ledger_snapshot
 from .factories import completed_topup, notification_for

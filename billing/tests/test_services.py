@@ -10,11 +10,11 @@ from accounts.tests.factories import UserFactory
 from billing import services
 from billing.exceptions import (
     AlreadyRefunded,
-    IdempotencyConflict,
     InsufficientBalance,
     NotRefundable,
 )
 from billing.models import Invoice, InvoiceSequence, Transaction, Wallet
+from paas.exceptions import IdempotencyKeyMismatch
 
 from .factories import completed_topup
 
@@ -98,7 +98,7 @@ def test_charge_with_idempotency_key_charges_once(user):
     assert again.pk == first.pk
     assert str(first.subscription_id) == subscription_id
     assert Transaction.objects.filter(user=user, type="CHARGE").count() == 1
-    with pytest.raises(IdempotencyConflict):
+    with pytest.raises(IdempotencyKeyMismatch):
         services.wallet_charge(
             user=user, amount=Decimal("99.00"), description="renewal", idempotency_key="renew:7b0c:2026-12"
         )
@@ -277,7 +277,7 @@ def test_a_repeated_full_refund_with_its_key_returns_the_first_refund(user):
     assert Transaction.objects.filter(user=user, type="REFUND").count() == 1
     assert Wallet.objects.get(user=user).balance == Decimal("100000.00")
     other = services.wallet_charge(user=user, amount=Decimal("1000.00"), description="other plan")
-    with pytest.raises(IdempotencyConflict):  # the same key for another charge is a caller's bug
+    with pytest.raises(IdempotencyKeyMismatch):  # the same key for another charge is a caller's bug
         services.wallet_refund(user=user, original=other, description="x", idempotency_key="refund:c1")
     _invariant(user)
 

@@ -10,7 +10,7 @@ returns the first response again (with ``Idempotent-Replayed: true``) and runs n
   ``payment_gateway_error`` (the failed top-up exists). A 4xx means the request was refused
   before anything happened, so the key is released and the client may fix the body and retry.
 
-Records live in ``billing.IdempotencyRecord`` and are purged daily after 24 hours.
+Records live in ``paas.IdempotencyRecord`` and are purged daily after 24 hours.
 """
 
 import functools
@@ -19,13 +19,13 @@ import json
 import re
 from datetime import timedelta
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from paas.exceptions import Conflict, DomainError
+from paas.exceptions import Conflict, DomainError, IdempotencyKeyMismatch
+from paas.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 WINDOW = timedelta(hours=24)
@@ -45,12 +45,6 @@ class IdempotencyKeyInUse(Conflict):
     default_message = "A request with this Idempotency-Key is still being processed. Retry shortly."
 
 
-class IdempotencyKeyMismatch(DomainError):
-    code = "idempotency_key_mismatch"
-    status_code = 422
-    default_message = "This Idempotency-Key was already used with a different request."
-
-
 def _fingerprint(request) -> str:
     body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{request.method}\n{request.path}\n{body}".encode()).hexdigest()
@@ -58,7 +52,7 @@ def _fingerprint(request) -> str:
 
 def _claim(*, user, key: str, fingerprint: str, request):
     """Returns ``(record, replay)``: a record this request now owns, or the stored response."""
-    Record = apps.get_model("billing", "IdempotencyRecord")
+    Record = IdempotencyRecord
     now = timezone.now()
     fresh = {"fingerprint": fingerprint, "method": request.method, "path": request.path[:255]}
     with transaction.atomic():
@@ -127,3 +121,9 @@ def idempotent(view_method):
         return response
 
     return wrapper
+
+
+def idempotency_records_purge(*, older_than: timedelta = WINDOW) -> int:
+    """Delete idempotency records past their 24 h window (a plain delete: safe to repeat)."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

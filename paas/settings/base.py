@@ -279,8 +279,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 9 * 60},
     },
     # Idempotency keys are honoured for 24 h; a daily purge keeps the table small.
-    "billing-purge-idempotency-keys": {
-        "task": "billing.purge_idempotency_keys",
+    "paas-purge-idempotency-keys": {
+        "task": "paas.purge_idempotency_keys",
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60},
     },
@@ -337,6 +337,70 @@ PAAS_INGRESS_NAMESPACE = env("PAAS_INGRESS_NAMESPACE", default="ingress-nginx")
 # StorageClass of the instances' volumes; empty uses the cluster default. It must support
 # fsGroup ownership management (most block CSI drivers do; NFS and hostPath do not).
 PAAS_STORAGE_CLASS = env("PAAS_STORAGE_CLASS", default="")
+
+# The platform's own web Service as the cluster's DNS names it: a stopped app's Ingress routes here
+# (through an ExternalName Service) and the platform answers with a "this app is paused" page.
+PAAS_PAUSE_SERVICE_HOST = env("PAAS_PAUSE_SERVICE_HOST", default="paas-web.paas-system.svc.cluster.local")
+PAAS_PAUSE_SERVICE_PORT = env.int("PAAS_PAUSE_SERVICE_PORT", default=80)
+# Requests for an app's host reach the platform only to be answered with that page.
+ALLOWED_HOSTS.append("." + PAAS_APPS_DOMAIN.strip(".").lower())
+
+# --- Cluster and instances (pods) -------------------------------------------------------------
+# One driver, the official kubernetes client. `kubernetes` talks to the cluster of KUBECONFIG (or
+# ~/.kube/config, or the in-cluster service account); `simulated` points the same client at the
+# bundled Kubernetes API emulator through the kubeconfig it writes (make run starts it).
+PAAS_EMULATOR_KUBECONFIG = env("PAAS_EMULATOR_KUBECONFIG", default=str(VAR_DIR / "emulator" / "kubeconfig"))
+_HAS_REAL_CLUSTER = bool(
+    env("KUBECONFIG", default="") or Path("~/.kube/config").expanduser().is_file() or env("KUBERNETES_SERVICE_HOST", default="")
+)
+PAAS_CLUSTER_BACKEND = env("PAAS_CLUSTER_BACKEND", default="kubernetes" if _HAS_REAL_CLUSTER else "simulated")
+if PAAS_CLUSTER_BACKEND not in {"kubernetes", "simulated"}:
+    raise ImproperlyConfigured(f"PAAS_CLUSTER_BACKEND must be 'kubernetes' or 'simulated', not {PAAS_CLUSTER_BACKEND!r}.")
+# The kubeconfig context to use (empty: its current-context).
+PAAS_CLUSTER_CONTEXT = env("PAAS_CLUSTER_CONTEXT", default="")
+# Seconds to connect to the API server, and to wait for each answer: no call waits longer.
+PAAS_CLUSTER_TIMEOUT = (
+    env.float("PAAS_CLUSTER_CONNECT_TIMEOUT", default=5.0),
+    env.float("PAAS_CLUSTER_READ_TIMEOUT", default=30.0),
+)
+# An instance not ready this long after it was asked to run is FAILED, with the cluster's reason.
+PAAS_PROVISION_TIMEOUT = env.int("PAAS_PROVISION_TIMEOUT", default=10 * 60)
+# A change the cluster refuses this many times in a row ends FAILED (unreachable API: never).
+PAAS_RECONCILE_MAX_ATTEMPTS = env.int("PAAS_RECONCILE_MAX_ATTEMPTS", default=5)
+# How often the full sweep compares every instance with the cluster (drift, orphans, usage).
+PAAS_SWEEP_INTERVAL = env.int("PAAS_SWEEP_INTERVAL", default=5 * 60)
+# Objects labelled as ours whose instance is gone are reported; removed only when this is on.
+PAAS_DELETE_ORPHANS = env.bool("PAAS_DELETE_ORPHANS", default=False)
+# A deleted instance's volumes and Secrets are kept this long, so an operator can undo it.
+PAAS_DELETE_RETENTION_HOURS = env.int("PAAS_DELETE_RETENTION_HOURS", default=48)
+# Usage samples (CPU, memory) are kept this many days.
+PAAS_USAGE_RETENTION_DAYS = env.int("PAAS_USAGE_RETENTION_DAYS", default=7)
+CELERY_BEAT_SCHEDULE |= {
+    # Instances waiting for something (provisioning, a retry after a cluster error): seconds matter,
+    # and the query behind it reads one index.
+    "pods-reconcile-due": {
+        "task": "pods.reconcile_due",
+        "schedule": timedelta(seconds=5),
+        "options": {"expires": 5},
+    },
+    # Every instance against the cluster: drift repaired, orphans found, usage sampled.
+    "pods-sweep": {
+        "task": "pods.sweep",
+        "schedule": timedelta(seconds=PAAS_SWEEP_INTERVAL),
+        "options": {"expires": 60},
+    },
+    # Deleted instances' volumes and Secrets past their retention window; old usage samples.
+    "pods-purge": {
+        "task": "pods.purge",
+        "schedule": timedelta(hours=1),
+        "options": {"expires": 30 * 60},
+    },
+}
+# An instance's URL; {host} is its host name. Locally the platform answers for app hosts itself.
+PAAS_APPS_URL_TEMPLATE = env(
+    "PAAS_APPS_URL_TEMPLATE",
+    default=f"http://{{host}}:{env.int('PORT', default=8000)}/" if DEBUG else "https://{host}/",
+)
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG

@@ -12,9 +12,9 @@ os.environ.setdefault("LOG_FORMAT", "text")
 os.environ.setdefault("PAYMENT_GATEWAY", "simulator")
 
 from .base import *  # noqa: F403
-from .base import CACHES, REST_FRAMEWORK
+from .base import CACHES, PAAS_APPS_DOMAIN, REST_FRAMEWORK
 
-ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1", "." + PAAS_APPS_DOMAIN]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True

@@ -109,6 +109,17 @@ def check_semantics(docs: list[dict]) -> None:
                 and doc["spec"]["selector"].items() <= d["spec"]["template"]["metadata"]["labels"].items()
             ]
             assert len(owners) == 1, f"Service {name} must select exactly one workload"
+    services = {d["metadata"]["name"]: d for d in by_kind(docs, "Service")}
+    for ingress in by_kind(docs, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for route in rule["http"]["paths"]:
+                backend = route["backend"]["service"]
+                assert backend["name"] in services, f"Ingress routes to a missing Service {backend['name']}"
+                ports = services[backend["name"]]["spec"]["ports"]
+                assert any(
+                    p["name"] == backend["port"].get("name") or p["port"] == backend["port"].get("number")
+                    for p in ports
+                )
     for container in containers(docs):
         for section in ("requests", "limits"):
             for quantity in container["resources"][section].values():

@@ -1,6 +1,7 @@
 """Customer input (instance names and config values) can never change the manifests' structure."""
 
 import copy
+import unicodedata
 import uuid
 
 import kubernetes_validate
@@ -52,9 +53,10 @@ def test_instance_names_cannot_change_structure(key, name):
     assert list(yaml.safe_load_all(manifests_to_yaml(docs))) == docs
     for doc in docs:
         kubernetes_validate.validate(doc, "1.33", strict=True)
-    # The name as typed survives only as an annotation value.
+    # The name as typed survives only as an annotation value, control characters made spaces.
     deployment = one(docs, "Deployment")
-    assert deployment["metadata"]["annotations"]["paas/display-name"] == name[:200]
+    printable = "".join(" " if unicodedata.category(ch) in {"Cc", "Zl", "Zp"} else ch for ch in name)
+    assert deployment["metadata"]["annotations"]["paas/display-name"] == printable[:200]
 
 
 def test_names_become_dns_labels():

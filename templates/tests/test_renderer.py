@@ -13,7 +13,7 @@ from templates.exceptions import MissingSecrets, PlanTooSmall, UnknownTemplate
 from templates.naming import instance_base_name
 from templates.output import manifests_to_yaml, redact_secrets
 from templates.registry import get_blueprint, template_keys
-from templates.renderer import namespace_quota, plan_allocation
+from templates.resources import namespace_quota, plan_allocation, plan_requests
 from templates.secrets import secrets_generate_missing
 
 from .helpers import (
@@ -107,6 +107,7 @@ def test_every_registered_template_is_covered():
                 "Secret",
                 "PersistentVolumeClaim",
                 "Service",
+                "Service",
                 "Deployment",
                 "Ingress",
             ],
@@ -125,6 +126,7 @@ def test_every_registered_template_is_covered():
                 "NetworkPolicy",
                 "Secret",
                 "PersistentVolumeClaim",
+                "Service",
                 "Service",
                 "Service",
                 "StatefulSet",
@@ -361,6 +363,7 @@ def test_quota_is_the_sum_of_the_namespace_plans():
     assert hard["requests.cpu"] == f"{requests_cpu + 10}m"
     assert hard["persistentvolumeclaims"] == "5"  # n8n 1, ghost 2, wordpress 2
     assert hard["pods"] == "6"
+    assert hard["services"] == "9"  # 5 app and database Services, 3 pause-page Services, 1 solver
     assert hard["services.loadbalancers"] == "0"
     assert hard["services.nodeports"] == "0"
 
@@ -370,6 +373,49 @@ def test_quota_defaults_to_the_one_plan():
     assert hard == namespace_quota([plan("n8n", cpu=750, memory=1536, storage=3)])
     assert hard["limits.cpu"] == "850m"
     assert hard["requests.storage"] == "3Gi"
+
+
+def test_quota_keeps_room_for_retained_volumes_but_not_their_pods():
+    running, deleted = plan("n8n", cpu=500, memory=1024, storage=5), plan("ghost", cpu=1000, memory=2048, storage=20)
+    alone = namespace_quota([running])
+    hard = namespace_quota([running], retained=[deleted])
+    assert hard["requests.storage"] == "25Gi"
+    assert hard["persistentvolumeclaims"] == "3"
+    for key in ("requests.cpu", "limits.cpu", "requests.memory", "limits.memory", "pods", "services"):
+        assert hard[key] == alone[key]
+
+
+@pytest.mark.parametrize("key", ["n8n", "ghost", "wordpress"])
+def test_plan_requests_are_what_the_rendered_containers_request(key):
+    # Capacity admission counts node room with plan_requests: it must agree with the manifests.
+    the_plan = plan(key, cpu=1500, memory=3000, storage=10)
+    cs = containers(render(key, the_plan=the_plan))
+    requested = plan_requests(the_plan)
+    assert requested.cpu_millicores == sum(int(c["resources"]["requests"]["cpu"].rstrip("m")) for c in cs)
+    assert requested.memory_mb == sum(int(c["resources"]["requests"]["memory"].rstrip("Mi")) for c in cs)
+
+
+@pytest.mark.parametrize("key", ["n8n", "ghost"])
+def test_a_stopped_instance_keeps_its_volumes_and_routes_its_host_to_the_pause_page(key, settings):
+    settings.PAAS_PAUSE_SERVICE_HOST = "paas-web.paas-system.svc.cluster.local"
+    running, stopped = render(key), render(key, running=False)
+    _validate_strict(stopped)
+    check_semantics(stopped)
+    # The same objects, so stopping deletes nothing (volumes, Secrets and Services stay).
+    assert [(d["kind"], d["metadata"]["name"]) for d in stopped] == [
+        (d["kind"], d["metadata"]["name"]) for d in running
+    ]
+    assert {d["spec"]["replicas"] for d in stopped if d["kind"] in {"Deployment", "StatefulSet"}} == {0}
+    assert {d["spec"]["replicas"] for d in running if d["kind"] in {"Deployment", "StatefulSet"}} == {1}
+    paused = next(d for d in stopped if d["kind"] == "Service" and d["metadata"]["name"].endswith("-paused"))
+    assert paused["spec"]["type"] == "ExternalName"
+    assert paused["spec"]["externalName"] == "paas-web.paas-system.svc.cluster.local"
+
+    def backend(docs):
+        return one(docs, "Ingress")["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"]
+
+    assert backend(running).endswith("-web")
+    assert backend(stopped) == paused["metadata"]["name"]
 
 
 def test_a_plan_too_small_to_split_is_refused():
