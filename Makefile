@@ -30,6 +30,8 @@ install: $(VENV)/.installed
 
 run: install
 	mkdir -p var
+	@# manage.py in a second terminal reads .env too, so it finds this local setup without exports.
+	@test -f .env || { cp .env.example .env && echo "created .env from .env.example (DEBUG=true)"; }
 	DEBUG=$${DEBUG:-true} $(PY) manage.py migrate --noinput
 	DEBUG=$${DEBUG:-true} $(PY) manage.py seed
 	DEBUG=$${DEBUG:-true} $(PY) manage.py runall --host $(HOST) --port $(PORT)

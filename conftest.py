@@ -1,4 +1,5 @@
-"""The cast every test can use: a customer, another customer, an operator, and API clients."""
+"""The cast every test can use: a customer, another customer, an operator, API clients, and a
+cluster (the bundled Kubernetes API emulator, reached over HTTP by the official client)."""
 
 import pytest
 from django.core.cache import cache
@@ -6,6 +7,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import AdminFactory, UserFactory
+from pods.emulator import Emulator, EmulatorServer
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +57,27 @@ def other_client(other_user) -> APIClient:
 @pytest.fixture
 def admin_client(admin_user) -> APIClient:
     return client_for(admin_user)
+
+
+@pytest.fixture(scope="session")
+def _emulator_server(tmp_path_factory):
+    # One emulator for the session (starting it validates schemas once); each test resets it.
+    # No control loop thread: tests advance the simulated cluster with ``cluster.tick()``.
+    emulator = Emulator(ready_delay=0, seed=1)
+    server = EmulatorServer(emulator).start()
+    kubeconfig = server.write_kubeconfig(tmp_path_factory.mktemp("emulator") / "kubeconfig")
+    yield emulator, kubeconfig
+    server.stop()
+
+
+@pytest.fixture
+def cluster(_emulator_server, settings) -> Emulator:
+    """The emulated cluster, fresh for this test, and the settings that point the platform at it."""
+    emulator, kubeconfig = _emulator_server
+    emulator.reset()
+    emulator.set_ready_delay(0)
+    emulator.set_image_patterns(pull_fail=None, crash=None)
+    settings.PAAS_CLUSTER_BACKEND = "simulated"
+    settings.PAAS_EMULATOR_KUBECONFIG = str(kubeconfig)
+    yield emulator
+    emulator.reset()

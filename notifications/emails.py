@@ -26,11 +26,11 @@ EMAIL_TEMPLATES: dict[str, EmailTemplate] = {
         EmailTemplate("password-reset", "Reset your password", secret_fields=("reset_link",)),
         EmailTemplate("payment-received", "Payment received: {{ transaction.amount|idr }}"),
         EmailTemplate("subscription-created", "Your {{ subscription.service }} subscription is active"),
-        EmailTemplate("service-ready", "{{ subscription.name }} is ready"),
+        EmailTemplate("service-ready", "{{ instance.name }} is ready"),
         EmailTemplate("subscription-expiring", "{{ subscription.name }}: the current period ends soon"),
         EmailTemplate("subscription-suspended", "{{ subscription.name }} is suspended: renewal failed"),
         EmailTemplate("subscription-expired", "{{ subscription.name }} has expired"),
-        EmailTemplate("instance-failed", "{{ subscription.name }} failed to start"),
+        EmailTemplate("instance-failed", "{{ instance.name }} has stopped working"),
         EmailTemplate("webhook-disabled", "Your webhook endpoint was turned off"),
     )
 }

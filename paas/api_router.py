@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("billing.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("pods.api.urls")),
 ]

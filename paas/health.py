@@ -1,7 +1,9 @@
 """Liveness and readiness probes.
 
 ``/healthz`` only proves the process answers. ``/readyz`` checks what a request needs: the
-database and the Celery broker; apps add their own checks (e.g. the cluster) to ``READINESS_CHECKS``.
+database and the Celery broker. Apps add their own checks: to ``READINESS_CHECKS`` when the web
+process cannot serve without it, to ``REPORTED_CHECKS`` when it is only reported (the cluster: an
+outage of its API must not take the whole platform, billing included, out of the load balancer).
 """
 
 import logging
@@ -33,6 +35,16 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {
     "database": check_database,
     "broker": check_broker,
 }
+REPORTED_CHECKS: dict[str, Callable[[], None]] = {}
+
+
+def _run(check: Callable[[], None], name: str) -> str:
+    try:
+        check()
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log only
+        logger.warning("readiness check %s failed: %s", name, type(exc).__name__)
+        return "fail"
+    return "ok"
 
 
 @never_cache
@@ -44,13 +56,7 @@ def healthz(request):
 @never_cache
 @require_GET
 def readyz(request):
-    checks = {}
-    for name, check in READINESS_CHECKS.items():
-        try:
-            check()
-            checks[name] = "ok"
-        except Exception as exc:  # any failure means "not ready"; the reason goes to the log only
-            logger.warning("readiness check %s failed: %s", name, type(exc).__name__)
-            checks[name] = "fail"
+    checks = {name: _run(check, name) for name, check in READINESS_CHECKS.items()}
     ready = all(v == "ok" for v in checks.values())
+    checks |= {name: _run(check, name) for name, check in REPORTED_CHECKS.items()}
     return JsonResponse({"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503)

@@ -284,8 +284,13 @@ def test_the_whole_flow_as_a_client_sees_it(user, receiver, allow_private, djang
             "instance.ready",
             user=user,
             payload={
-                "instance": {"id": "9a8b", "status": "RUNNING", "url": "https://n8n-1.apps.example.com"},
-                "subscription": {"id": "4f7d", "name": "Team automations", "service": "n8n"},
+                "instance": {
+                    "id": "9a8b",
+                    "name": "Team automations",
+                    "service": "n8n",
+                    "status": "RUNNING",
+                    "url": "https://n8n-1.apps.example.com",
+                },
             },
         )
 

@@ -40,9 +40,10 @@ CONTEXTS = {
     "subscription-created": {"name": "Sari Dewi", "subscription": SUBSCRIPTION, "amount": "75000.00"},
     "service-ready": {
         "name": "Sari Dewi",
-        "subscription": SUBSCRIPTION,
         "instance": {
             "id": "9a8b7c6d-0000-4000-8000-000000000001",
+            "name": "Team automations",
+            "service": "n8n",
             "status": "RUNNING",
             "url": "https://n8n-x1.apps.example.com",
         },
@@ -62,9 +63,10 @@ CONTEXTS = {
     "subscription-expired": {"name": "Sari Dewi", "subscription": {**SUBSCRIPTION, "status": "EXPIRED"}},
     "instance-failed": {
         "name": "Sari Dewi",
-        "subscription": SUBSCRIPTION,
         "instance": {
             "id": "9a8b7c6d-0000-4000-8000-000000000001",
+            "name": "Team automations",
+            "service": "n8n",
             "status": "FAILED",
             "status_message": "ImagePullBackOff",
         },
@@ -121,7 +123,7 @@ def test_money_and_dates_are_formatted_for_people(strict_templates):
 def test_text_part_is_not_html_escaped_and_html_part_is(strict_templates):
     context = {
         **CONTEXTS["service-ready"],
-        "subscription": {**CONTEXTS["service-ready"]["subscription"], "name": "R&D <lab>"},
+        "instance": {**CONTEXTS["service-ready"]["instance"], "name": "R&D <lab>"},
     }
 
     rendered = render_email("service-ready", context)

@@ -4,6 +4,8 @@ Embedded defaults (SQLite, filesystem broker, local-memory cache) let ``make run
 fresh machine; production sets ``DEBUG=false`` and real URLs, and a missing secret fails at boot.
 """
 
+import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,12 +20,31 @@ env = environ.Env()
 if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
+
+def _checkout_secret_key() -> str:
+    """A signing key of this checkout's own, made once under ``var/``: a development server must
+    not sign tokens with a key anyone can read in the repository."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Web, worker and beat start together: each writes a candidate, and the first hard link wins
+        # atomically, so no process ever reads a half-written key.
+        candidate = path.with_name(f"secret_key.{os.getpid()}")
+        with os.fdopen(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as key_file:
+            key_file.write(secrets.token_urlsafe(50))
+        try:
+            os.link(candidate, path)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
+    return path.read_text().strip()
+
+
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
-if DEBUG:
-    SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production-0123456789")
-else:
-    SECRET_KEY = env("SECRET_KEY")  # no default: production must set it
+# No default without DEBUG: production must set it.
+SECRET_KEY = (env("SECRET_KEY", default="") or _checkout_secret_key()) if DEBUG else env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -63,11 +84,14 @@ INSTALLED_APPS = [
     "templates",
     "billing",
     "notifications",
+    "pods",
 ]
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "paas.middleware.RequestIdMiddleware",
+    # App hosts (a stopped app's URL, or any app host locally) get the platform's page, nothing else.
+    "pods.host_pages.AppHostMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -191,6 +215,8 @@ SPECTACULAR_SETTINGS = {
         "EmailMessageStatusEnum": "notifications.models.EmailMessage.Status",
         "WebhookDeliveryStatusEnum": "notifications.models.WebhookDelivery.Status",
         "TransactionStatusEnum": "billing.models.Transaction.Status",
+        "InstanceStatusEnum": "pods.models.ServiceInstance.Status",
+        "InstanceDesiredStateEnum": "pods.models.ServiceInstance.DesiredState",
     },
 }
 
@@ -351,11 +377,15 @@ ALLOWED_HOSTS.append("." + PAAS_APPS_DOMAIN.strip(".").lower())
 # bundled Kubernetes API emulator through the kubeconfig it writes (make run starts it).
 PAAS_EMULATOR_KUBECONFIG = env("PAAS_EMULATOR_KUBECONFIG", default=str(VAR_DIR / "emulator" / "kubeconfig"))
 _HAS_REAL_CLUSTER = bool(
-    env("KUBECONFIG", default="") or Path("~/.kube/config").expanduser().is_file() or env("KUBERNETES_SERVICE_HOST", default="")
+    env("KUBECONFIG", default="")
+    or Path("~/.kube/config").expanduser().is_file()
+    or env("KUBERNETES_SERVICE_HOST", default="")
 )
 PAAS_CLUSTER_BACKEND = env("PAAS_CLUSTER_BACKEND", default="kubernetes" if _HAS_REAL_CLUSTER else "simulated")
 if PAAS_CLUSTER_BACKEND not in {"kubernetes", "simulated"}:
-    raise ImproperlyConfigured(f"PAAS_CLUSTER_BACKEND must be 'kubernetes' or 'simulated', not {PAAS_CLUSTER_BACKEND!r}.")
+    raise ImproperlyConfigured(
+        f"PAAS_CLUSTER_BACKEND must be 'kubernetes' or 'simulated', not {PAAS_CLUSTER_BACKEND!r}."
+    )
 # The kubeconfig context to use (empty: its current-context).
 PAAS_CLUSTER_CONTEXT = env("PAAS_CLUSTER_CONTEXT", default="")
 # Seconds to connect to the API server, and to wait for each answer: no call waits longer.
@@ -441,3 +471,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+if DEBUG:
+    # Locally, beat's polls every few seconds would drown everything else: tasks show when they fail.
+    LOGGING["loggers"] |= {
+        name: {"level": "WARNING"} for name in ("celery.beat", "celery.app.trace", "celery.worker.strategy")
+    }

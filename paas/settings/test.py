@@ -2,7 +2,8 @@
 
 import os
 
-os.environ.setdefault("DEBUG", "false")
+# Forced, not defaulted: a developer's .env (DEBUG=true for make run) must not change the tests.
+os.environ["DEBUG"] = "false"
 os.environ.setdefault("SECRET_KEY", "test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGH")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/paas")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/1")

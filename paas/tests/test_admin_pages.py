@@ -4,6 +4,8 @@ A wrong name in ``list_display``, ``search_fields`` or ``list_filter`` only fail
 opened; this walks them all, with data in the tables, so operators never meet a server error.
 """
 
+import uuid
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -24,14 +26,27 @@ from billing.tests.factories import notification_for
 from catalog.tests.factories import PlanFactory
 from conftest import client_for
 from notifications.tests.factories import EmailMessageFactory, WebhookDeliveryFactory
+from pods import services as pods_services
+from pods.tests.factories import make_instance, stray_secret
 
 pytestmark = pytest.mark.django_db
 
 MODELS = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
 
 
+def _an_instance_swept(cluster, user) -> None:
+    """An instance running in the emulator, then a sweep: usage sampled, and an orphan found (a
+    Secret labelled as ours whose instance the database does not know)."""
+    instance = make_instance(user)
+    pods_services.reconcile(instance.pk)
+    cluster.tick()
+    pods_services.reconcile(instance.pk)
+    stray_secret(instance.namespace, instance_label=str(uuid.uuid4()))
+    pods_services.sweep()
+
+
 @pytest.fixture
-def console(client, admin_user, user, django_capture_on_commit_callbacks):
+def console(client, admin_user, user, cluster, django_capture_on_commit_callbacks):
     # One row in every table, made the way the product makes them: a top-up through the API
     # (idempotency record) paid by a signed notification (audit log, ledger, wallet, invoice),
     # a charge, a plan, an email, a webhook delivery, tokens, and a periodic task.
@@ -53,6 +68,7 @@ def console(client, admin_user, user, django_capture_on_commit_callbacks):
     PlanFactory()
     EmailMessageFactory(user=user)
     WebhookDeliveryFactory()
+    _an_instance_swept(cluster, user)
     client.login(username=admin_user.email, password=DEFAULT_PASSWORD)
     return client
 
