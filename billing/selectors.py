@@ -1,15 +1,18 @@
 """Reads of the ledger, already scoped to what the caller may see."""
 
+import heapq
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from paas.selectors import get_or_not_found
 
+from .hooks import Renewal, upcoming_renewals
 from .models import ZERO, Invoice, Transaction, Wallet
 
 
@@ -62,29 +65,40 @@ class BalanceOverview:
     runs_out_at: datetime | None
 
 
-def balance_runway(
-    *, balance: Decimal, daily_cost: Decimal | None, now: datetime | None = None
-) -> tuple[int | None, datetime | None]:
-    """How many whole days the balance pays for at ``daily_cost``, and when it runs out.
+# How far ahead the runway is simulated; a balance lasting longer than this "never" runs out.
+RUNWAY_HORIZON = timedelta(days=5 * 365)
 
-    ``(None, None)`` when nothing renews (no cost); 0 days and "now" when the balance is spent.
+
+def balance_runs_out(*, balance: Decimal, renewals: Iterable[Renewal], now: datetime) -> datetime | None:
+    """When the first renewal the balance cannot pay comes due, renewing everything in date
+    order from ``balance``; None when nothing renews (or not within ``RUNWAY_HORIZON``).
+
+    A renewal due already counts from now. This is the date the customer's apps stop, which a
+    daily average would place too late (a whole period is charged at once).
     """
-    if not daily_cost or daily_cost <= 0:
-        return None, None
+    pending = [(max(r.due_at, now), r.amount, r.every) for r in renewals if r.amount > 0 and r.every > timedelta(0)]
+    if not pending:
+        return None
+    heapq.heapify(pending)
+    left = balance
+    while pending:
+        due_at, amount, every = heapq.heappop(pending)
+        if due_at > now + RUNWAY_HORIZON:
+            return None
+        if left < amount:
+            return due_at
+        left -= amount
+        heapq.heappush(pending, (due_at + every, amount, every))
+    return None
+
+
+def balance_overview(*, user, now: datetime | None = None) -> BalanceOverview:
+    """The balance endpoint's answer: the balance, and when it stops covering the renewals that
+    the apps on billing report (``billing.hooks``): ``runway_days`` whole days from now."""
     now = now or timezone.now()
-    if balance <= 0:
-        return 0, now
-    days = balance / daily_cost
-    # Whole seconds in Decimal: no float anywhere near a money computation.
-    seconds = int((days * 86400).to_integral_value(rounding=ROUND_FLOOR))
-    return int(days.to_integral_value(rounding=ROUND_FLOOR)), now + timedelta(seconds=seconds)
-
-
-def balance_overview(*, user, daily_cost: Decimal | None = None) -> BalanceOverview:
-    """The balance endpoint's answer. ``daily_cost`` is what the user's renewing subscriptions
-    cost per day; the subscriptions app supplies it (None while nothing renews)."""
     balance = wallet_balance(user=user)
-    days, runs_out_at = balance_runway(balance=balance, daily_cost=daily_cost)
+    runs_out_at = balance_runs_out(balance=balance, renewals=upcoming_renewals(user), now=now)
+    days = None if runs_out_at is None else max(0, (runs_out_at - now).days)
     return BalanceOverview(balance=balance, currency="IDR", runway_days=days, runs_out_at=runs_out_at)
 
 

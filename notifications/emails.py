@@ -30,7 +30,12 @@ EMAIL_TEMPLATES: dict[str, EmailTemplate] = {
         EmailTemplate("subscription-expiring", "{{ subscription.name }}: the current period ends soon"),
         EmailTemplate("subscription-suspended", "{{ subscription.name }} is suspended: renewal failed"),
         EmailTemplate("subscription-expired", "{{ subscription.name }} has expired"),
-        EmailTemplate("instance-failed", "{{ instance.name }} has stopped working"),
+        EmailTemplate(
+            "instance-failed",
+            "{{ instance.name }} "
+            "{% if instance.ever_ready %}has stopped working{% else %}could not be started{% endif %}",
+        ),
+        EmailTemplate("subscription-cancelled", "{{ subscription.name }} has ended"),
         EmailTemplate("webhook-disabled", "Your webhook endpoint was turned off"),
     )
 }

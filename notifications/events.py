@@ -35,6 +35,7 @@ EVENT_EMAIL_TEMPLATES: dict[str, str] = {
     "subscription.expiring": "subscription-expiring",
     "subscription.suspended": "subscription-suspended",
     "subscription.expired": "subscription-expired",
+    "subscription.cancelled": "subscription-cancelled",
     "instance.ready": "service-ready",
     "instance.failed": "instance-failed",
     "payment.succeeded": "payment-received",

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("billing.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("pods.api.urls")),
+    path("", include("subscriptions.api.urls")),
 ]

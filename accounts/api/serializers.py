@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
-from paas.api.serializers import StrictInputSerializer
+from paas.api.serializers import StrictBooleanField, StrictInputSerializer
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -68,4 +68,4 @@ class AdminUserCreateInputSerializer(RegisterInputSerializer):
 class AdminUserUpdateInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=150, required=False)
     role = serializers.ChoiceField(choices=User.Role.choices, required=False)
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)

@@ -44,8 +44,7 @@ class BalanceView(APIView):
 
     @extend_schema(responses=BalanceSerializer, tags=["billing"])
     def get(self, request):
-        # No subscriptions renew yet; that app will pass its daily cost here.
-        overview = selectors.balance_overview(user=request.user, daily_cost=None)
+        overview = selectors.balance_overview(user=request.user)
         return Response(BalanceSerializer(overview).data)
 
 

@@ -14,9 +14,11 @@ Rules every function here keeps:
 
 from .invoices import invoice_issue
 from .ledger import (
+    Charge,
     transaction_refund_by_admin,
     wallet_adjust,
     wallet_charge,
+    wallet_charge_many,
     wallet_refund,
 )
 from .topups import (
@@ -32,6 +34,7 @@ from .topups import (
 __all__ = [
     "TOPUP_MAX",
     "TOPUP_MIN",
+    "Charge",
     "invoice_issue",
     "notification_receive",
     "topup_apply_status",
@@ -41,5 +44,6 @@ __all__ = [
     "transaction_refund_by_admin",
     "wallet_adjust",
     "wallet_charge",
+    "wallet_charge_many",
     "wallet_refund",
 ]

@@ -2,7 +2,8 @@
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -10,11 +11,12 @@ from django.db import transaction as db_transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from billing import hooks
 from billing.exceptions import AlreadyRefunded, InsufficientBalance, NotRefundable
 from billing.models import ZERO, Transaction, Wallet
 from paas.exceptions import IdempotencyKeyMismatch
 
-from .invoices import invoice_issue
+from .invoices import invoice_issue, invoice_issue_many
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +154,80 @@ def wallet_charge(
     return charge
 
 
+@dataclass(frozen=True)
+class Charge:
+    """One charge of ``wallet_charge_many``: what ``wallet_charge`` takes, for one user."""
+
+    user_id: uuid.UUID
+    amount: Decimal
+    description: str
+    idempotency_key: str
+    subscription_id: uuid.UUID | None = None
+
+
+@db_transaction.atomic
+def wallet_charge_many(charges: Sequence[Charge]) -> list[Transaction | None]:
+    """Many charges in one database transaction (the billing clock's renewals), each made in full
+    or refused, with the same rules as ``wallet_charge``.
+
+    Returns, in order, the CHARGE row of each (the first one when its idempotency key was
+    already used) or None when the wallet did not cover it (or is in debt). Wallets are locked in
+    user id order, and invoice numbers are taken in one go at the end, so a batch holds the
+    shared counter for as little time as one charge does.
+    """
+    if not charges:
+        return []
+    amounts = [_positive(c.amount) for c in charges]
+    user_ids = sorted({c.user_id for c in charges}, key=str)
+    wallets = {
+        w.user_id: w for w in Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by("user_id")
+    }
+    keys = [c.idempotency_key for c in charges]
+    seen = {
+        (t.user_id, t.idempotency_key): t
+        for t in Transaction.objects.filter(user_id__in=user_ids, idempotency_key__in=keys)
+    }
+    now = timezone.now()
+    results: list[Transaction | None] = []
+    rows: list[Transaction] = []
+    for charge, amount in zip(charges, amounts, strict=True):
+        subscription_id = _uuid_or_none(charge.subscription_id)
+        earlier = seen.get((charge.user_id, charge.idempotency_key))
+        if earlier is not None:
+            if earlier.type != Type.CHARGE or earlier.amount != -amount or earlier.subscription_id != subscription_id:
+                raise IdempotencyKeyMismatch()
+            results.append(earlier)
+            continue
+        wallet = wallets.get(charge.user_id)
+        if wallet is None or wallet.balance < amount:
+            results.append(None)
+            continue
+        wallet.balance -= amount
+        wallet.updated_at = now
+        row = Transaction(
+            id=uuid.uuid4(),
+            user_id=charge.user_id,
+            type=Type.CHARGE,
+            status=Status.COMPLETED,
+            amount=-amount,
+            balance_after=wallet.balance,
+            completed_at=now,
+            created_at=now,
+            updated_at=now,
+            description=charge.description[:255],
+            subscription_id=subscription_id,
+            idempotency_key=charge.idempotency_key,
+        )
+        seen[(charge.user_id, charge.idempotency_key)] = row
+        rows.append(row)
+        results.append(row)
+    if rows:
+        Transaction.objects.bulk_create(rows)
+        Wallet.objects.bulk_update([wallets[uid] for uid in {r.user_id for r in rows}], ["balance", "updated_at"])
+        invoice_issue_many(transactions=rows)
+    return results
+
+
 @db_transaction.atomic
 def wallet_refund(
     *,
@@ -231,7 +307,10 @@ def wallet_adjust(*, actor, user, amount: Decimal, reason: str) -> Transaction:
     if not reason.strip():
         raise ValueError("An adjustment needs a reason.")
     wallet = _wallet_lock(user.pk)
-    return _post(wallet=wallet, type=Type.ADJUSTMENT, amount=amount, description=reason.strip(), actor=actor)
+    adjustment = _post(wallet=wallet, type=Type.ADJUSTMENT, amount=amount, description=reason.strip(), actor=actor)
+    if amount > 0:
+        hooks.credited(user.pk)
+    return adjustment
 
 
 def transaction_refund_by_admin(*, actor, transaction: Transaction, reason: str = "") -> Transaction:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from billing import hooks
 from billing.exceptions import (
     AmountMismatch,
     InvalidNotification,
@@ -170,6 +171,7 @@ def _topup_complete(wallet: Wallet, topup: Transaction, status: PaymentStatus) -
     _wallet_set_balance(wallet, new_balance, now)
     invoice_issue(transaction=topup)
     emit_on_commit("payment.succeeded", user=topup.user, payload=_payment_payload(topup, new_balance))
+    hooks.credited(topup.user_id)
 
 
 _FAILED_STATUS = {Outcome.FAILED: Status.FAILED, Outcome.EXPIRED: Status.EXPIRED, Outcome.CANCELLED: Status.CANCELLED}

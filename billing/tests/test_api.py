@@ -35,15 +35,21 @@ def test_balance_requires_authentication(api_client):
     assert response.json()["error"]["code"] == "not_authenticated"
 
 
-def test_runway_selector_for_a_renewing_customer():
-    from billing.selectors import balance_runway
+def test_the_runway_is_when_the_first_unpaid_renewal_comes_due():
+    from billing.hooks import Renewal
+    from billing.selectors import balance_runs_out
 
     now = timezone.now()
-    days, runs_out = balance_runway(balance=Decimal("100000.00"), daily_cost=Decimal("3000.00"), now=now)
-    assert days == 33
-    assert runs_out == now + timedelta(days=33, hours=8)  # 33 1/3 days
-    assert balance_runway(balance=Decimal("0.00"), daily_cost=Decimal("3000.00"), now=now) == (0, now)
-    assert balance_runway(balance=Decimal("5.00"), daily_cost=None) == (None, None)
+    month = timedelta(days=30)
+    soon = Renewal(due_at=now + timedelta(days=5), amount=Decimal("75000.00"), every=month)
+    later = Renewal(due_at=now + timedelta(days=20), amount=Decimal("50000.00"), every=month)
+    # 200,000 pays day 5 (75k) and day 20 (50k), then day 35 (75k): 0 left for day 50.
+    assert balance_runs_out(balance=Decimal("200000.00"), renewals=[soon, later], now=now) == now + timedelta(days=50)
+    # Not even the first: it runs out when that one comes due; an overdue one counts from now.
+    assert balance_runs_out(balance=Decimal("1000.00"), renewals=[soon], now=now) == soon.due_at
+    overdue = Renewal(due_at=now - timedelta(days=1), amount=Decimal("10.00"), every=month)
+    assert balance_runs_out(balance=Decimal("0.00"), renewals=[overdue], now=now) == now
+    assert balance_runs_out(balance=Decimal("5.00"), renewals=[], now=now) is None
 
 
 def test_topup_create_returns_the_contract_shape(user_client, user):

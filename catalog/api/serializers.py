@@ -9,7 +9,7 @@ from catalog.models import (
     Plan,
     Service,
 )
-from paas.api.serializers import StrictInputSerializer
+from paas.api.serializers import StrictBooleanField, StrictInputSerializer
 
 # --- Output ------------------------------------------------------------------------------------
 
@@ -88,7 +88,7 @@ class ServiceInputSerializer(StrictInputSerializer):
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     category = serializers.CharField(max_length=50, required=False, allow_blank=True)
     version = serializers.CharField(max_length=50, required=False, allow_blank=True)
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
 
 
 class PlanInputSerializer(StrictInputSerializer):
@@ -100,7 +100,7 @@ class PlanInputSerializer(StrictInputSerializer):
     cpu_millicores = serializers.IntegerField(min_value=1, max_value=MAX_CPU_MILLICORES)
     memory_mb = serializers.IntegerField(min_value=1, max_value=MAX_MEMORY_MB)
     storage_gb = serializers.IntegerField(min_value=1, max_value=MAX_STORAGE_GB)
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
 
 
 class ConfigValidateInputSerializer(StrictInputSerializer):

@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from notifications.events import WEBHOOK_EVENTS
 from notifications.models import EmailMessage, WebhookDelivery, WebhookEndpoint
-from paas.api.serializers import StrictInputSerializer
+from paas.api.serializers import StrictBooleanField, StrictInputSerializer
 
 
 class EmailMessageSerializer(serializers.ModelSerializer):
@@ -51,7 +51,7 @@ class WebhookEndpointCreateInputSerializer(StrictInputSerializer):
 class WebhookEndpointUpdateInputSerializer(WebhookEndpointCreateInputSerializer):
     """Used with ``partial=True``: every field is optional."""
 
-    is_active = serializers.BooleanField(required=False)
+    is_active = StrictBooleanField(required=False)
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):

@@ -67,9 +67,16 @@ CONTEXTS = {
             "id": "9a8b7c6d-0000-4000-8000-000000000001",
             "name": "Team automations",
             "service": "n8n",
+            "ever_ready": True,
             "status": "FAILED",
             "status_message": "ImagePullBackOff",
         },
+    },
+    "subscription-cancelled": {
+        "name": "Sari Dewi",
+        "subscription": {**SUBSCRIPTION, "status": "CANCELLED"},
+        "refund": "42500.00",
+        "reason": "Cancelled by request.",
     },
     "webhook-disabled": {
         "name": "Sari Dewi",

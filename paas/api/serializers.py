@@ -11,3 +11,13 @@ class StrictInputSerializer(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError({str(name)[:64]: ["Unknown field."] for name in unknown})
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false``, nothing else: ``"yes"``, ``"1"`` and ``1`` are a 400, since
+    a client sending them has a bug that a silent reading would hide."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "billing",
     "notifications",
     "pods",
+    "subscriptions",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +218,7 @@ SPECTACULAR_SETTINGS = {
         "TransactionStatusEnum": "billing.models.Transaction.Status",
         "InstanceStatusEnum": "pods.models.ServiceInstance.Status",
         "InstanceDesiredStateEnum": "pods.models.ServiceInstance.DesiredState",
+        "SubscriptionStatusEnum": "subscriptions.models.Subscription.Status",
     },
 }
 
@@ -431,6 +433,24 @@ PAAS_APPS_URL_TEMPLATE = env(
     "PAAS_APPS_URL_TEMPLATE",
     default=f"http://{{host}}:{env.int('PORT', default=8000)}/" if DEBUG else "https://{host}/",
 )
+
+# --- Subscriptions ----------------------------------------------------------------------------
+# A period is this many days at the plan's monthly price; pro rata amounts are priced by the second.
+SUBSCRIPTION_PERIOD_DAYS = env.int("SUBSCRIPTION_PERIOD_DAYS", default=30)
+# An unpaid renewal suspends the subscription (app stopped, data kept) for this long, then it expires.
+SUBSCRIPTION_GRACE_DAYS = env.int("SUBSCRIPTION_GRACE_DAYS", default=7)
+# The owner is warned this many days before a period ends that it will not renew.
+SUBSCRIPTION_WARN_DAYS = env.int("SUBSCRIPTION_WARN_DAYS", default=3)
+# Live (active or suspended) subscriptions one account may hold.
+SUBSCRIPTIONS_MAX_PER_USER = env.int("SUBSCRIPTIONS_MAX_PER_USER", default=10)
+CELERY_BEAT_SCHEDULE |= {
+    # Renewals, suspensions, expiries and warnings; a renewal waits at most this long past its due time.
+    "subscriptions-billing-clock": {
+        "task": "subscriptions.billing_clock",
+        "schedule": timedelta(seconds=env.int("SUBSCRIPTION_CLOCK_INTERVAL", default=120)),
+        "options": {"expires": 110},
+    },
+}
 
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG

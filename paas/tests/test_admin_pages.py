@@ -28,6 +28,7 @@ from conftest import client_for
 from notifications.tests.factories import EmailMessageFactory, WebhookDeliveryFactory
 from pods import services as pods_services
 from pods.tests.factories import make_instance, stray_secret
+from subscriptions.tests.factories import buy as subscriptions_buy
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +70,7 @@ def console(client, admin_user, user, cluster, django_capture_on_commit_callback
     EmailMessageFactory(user=user)
     WebhookDeliveryFactory()
     _an_instance_swept(cluster, user)
+    subscriptions_buy(user)
     client.login(username=admin_user.email, password=DEFAULT_PASSWORD)
     return client
 

@@ -146,3 +146,10 @@ def test_openapi_schema_generates_without_warnings_and_validates(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_unknown_api_path_is_the_json_404_envelope(client, method):
+    response = getattr(client, method)("/api/v1/no-such-thing/here")
+    assert response.status_code == 404
+    assert response.json() == {"error": {"code": "not_found", "message": "Not found.", "details": {}}}

@@ -53,6 +53,7 @@ def instance_payload(instance: ServiceInstance) -> dict:
             "status_message": instance.status_message,
             "url": instance.url,
             "namespace": instance.namespace,
+            "ever_ready": instance.first_ready_at is not None,
         }
     }
 

@@ -1,0 +1,47 @@
+"""Reads of subscriptions, scoped to their owner; operators' reads say so in their names."""
+
+from __future__ import annotations
+
+from django.db.models import CharField, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
+
+from paas.selectors import get_or_not_found
+from pods.models import InstanceEvent, UsageSample
+
+from .models import Subscription, SubscriptionEvent
+
+
+def _with_instance(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
+    """Service, plan, instance and the instance's latest usage, in one query whatever the page."""
+    latest = UsageSample.objects.filter(instance=OuterRef("instance_id")).order_by("-sampled_at")
+    return queryset.select_related("service", "plan", "instance").annotate(
+        usage_cpu=Subquery(latest.values("cpu_millicores")[:1]),
+        usage_memory=Subquery(latest.values("memory_mb")[:1]),
+        usage_at=Subquery(latest.values("sampled_at")[:1]),
+    )
+
+
+def subscription_list(*, user) -> QuerySet[Subscription]:
+    return _with_instance(Subscription.objects.filter(user=user)).order_by("-created_at", "id")
+
+
+def subscription_get_for_user(*, user, subscription_id) -> Subscription:
+    return get_or_not_found(subscription_list(user=user), message="No such subscription.", pk=subscription_id)
+
+
+def subscription_list_admin() -> QuerySet[Subscription]:
+    return _with_instance(Subscription.objects.select_related("user")).order_by("-created_at", "id")
+
+
+def subscription_history(*, subscription: Subscription) -> QuerySet:
+    """The subscription's events and its instance's, newest first, as one list of dicts
+    (``id`` is ``s-<n>`` or ``i-<n>``; ``source`` says which)."""
+    columns = ("created_at", "reason", "message", "from_status", "to_status", "actor_id")
+    own = SubscriptionEvent.objects.filter(subscription=subscription).annotate(
+        event_id=Concat(Value("s-"), Cast(F("id"), CharField())), source=Value("subscription")
+    )
+    instance = InstanceEvent.objects.filter(instance_id=subscription.instance_id).annotate(
+        event_id=Concat(Value("i-"), Cast(F("id"), CharField())), source=Value("instance")
+    )
+    fields = ("event_id", "source", *columns)
+    return own.values(*fields).union(instance.values(*fields), all=True).order_by("-created_at", "-event_id")

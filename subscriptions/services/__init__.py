@@ -1,0 +1,28 @@
+"""Every write on subscriptions."""
+
+from .actions import (
+    subscription_cancel,
+    subscription_change_plan,
+    subscription_extend,
+    subscription_renew,
+    subscription_suspend,
+    subscription_update,
+)
+from .clock import ClockReport, billing_clock
+from .purchase import subscription_purchase
+from .reactions import followups_due, instance_followup, resume_paid
+
+__all__ = [
+    "ClockReport",
+    "billing_clock",
+    "followups_due",
+    "instance_followup",
+    "resume_paid",
+    "subscription_cancel",
+    "subscription_change_plan",
+    "subscription_extend",
+    "subscription_purchase",
+    "subscription_renew",
+    "subscription_suspend",
+    "subscription_update",
+]
