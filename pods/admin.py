@@ -4,6 +4,7 @@ API, run through the same services. Workflow fields are read-only: operators act
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.models import Plan
@@ -75,23 +76,6 @@ class WaitingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class InstanceEventInline(admin.TabularInline):
-    model = InstanceEvent
-    fields = ["created_at", "kind", "reason", "message", "from_status", "to_status", "actor"]
-    readonly_fields = fields
-    extra = 0
-    max_num = 0
-    can_delete = False
-    ordering = ["-created_at", "-id"]
-    show_change_link = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
 @admin.register(ServiceInstance)
 class ServiceInstanceAdmin(admin.ModelAdmin):
     list_display = [
@@ -110,11 +94,10 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
     list_select_related = ["owner", "service", "plan"]
     raw_id_fields = ["owner"]
     date_hierarchy = "created_at"
-    inlines = [InstanceEventInline]
     actions = ["restart", "stop", "start", "delete_instances", "restore", "reconcile_now"]
     readonly_fields = [
         f.name for f in ServiceInstance._meta.fields if f.name not in {"secrets_sealed", "lease_token"}
-    ] + ["url", "stale"]
+    ] + ["url", "stale", "history"]
     exclude = ["secrets_sealed", "lease_token"]
 
     def get_form(self, request, obj=None, **kwargs):
@@ -129,9 +112,6 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
         if obj is None:
             return ["owner", "plan", "name", "config"]
         return super().get_fields(request, obj)
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj is not None else []
 
     def has_delete_permission(self, request, obj=None) -> bool:
         # Deleting goes through the "delete" action: workloads go, volumes are kept for undo.
@@ -155,6 +135,12 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
             obj.status,
             stale,
         )
+
+    @admin.display(description="history")
+    def history(self, obj):
+        url = reverse("admin:pods_instanceevent_changelist") + f"?instance__id__exact={obj.pk}"
+        latest = obj.events.order_by("-created_at", "-id").first()
+        return format_html('<a href="{}">all events</a> (latest: {})', url, latest or "none")
 
     @admin.display(boolean=True, description="stale")
     def stale(self, obj):

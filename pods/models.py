@@ -67,6 +67,9 @@ class ServiceInstance(TimeStampedModel):
     # A restart asked for at this time; the app's pods are replaced once per request.
     restart_requested_at = models.DateTimeField(null=True, blank=True)
 
+    # Volumes the cluster refused to grow, and to what size (claim name -> size): not asked again
+    # until the size wanted changes (a storage class may not allow expansion).
+    expansion_refused = models.JSONField(default=dict, blank=True)
     # Retries: cluster errors in a row, and when the reconcile loop should look again.
     failures = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)

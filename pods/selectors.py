@@ -33,12 +33,6 @@ def instance_get_admin(*, instance_id) -> ServiceInstance:
     return get_or_not_found(instance_list_admin(), message="No such instance.", pk=instance_id)
 
 
-def instance_list_for_owner(*, owner) -> QuerySet[ServiceInstance]:
-    return _with_usage(ServiceInstance.objects.filter(owner=owner).select_related("service", "plan")).order_by(
-        "-created_at", "id"
-    )
-
-
 def instance_events(*, instance: ServiceInstance) -> QuerySet[InstanceEvent]:
     """An instance's history, newest first."""
     return InstanceEvent.objects.filter(instance=instance).order_by("-created_at", "-id")

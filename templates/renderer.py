@@ -69,11 +69,14 @@ def render_namespace(
     user_id: uuid.UUID | str,
     plans: Sequence[PlanLike],
     retained_plans: Sequence[PlanLike] = (),
+    min_storage_gi: int = 0,
+    min_claims: int = 0,
 ) -> list[dict]:
     """Namespace, quota, limits and namespace-wide network policies for a customer's plans.
 
     ``plans`` are those of the instances that run (or may run again: stopped ones keep their
-    room), ``retained_plans`` those of deleted instances whose volumes are still kept.
+    room), ``retained_plans`` those of deleted instances whose volumes are still kept; the
+    ``min_*`` floors are what existing volumes already hold (see ``namespace_quota``).
     """
     _check_namespace(namespace)
     user_id = as_uuid(user_id)
@@ -107,7 +110,11 @@ def render_namespace(
             "apiVersion": "v1",
             "kind": "ResourceQuota",
             "metadata": meta("paas-quota"),
-            "spec": {"hard": namespace_quota(plans, retained=retained_plans)},
+            "spec": {
+                "hard": namespace_quota(
+                    plans, retained=retained_plans, min_storage_gi=min_storage_gi, min_claims=min_claims
+                )
+            },
         },
         {
             "apiVersion": "v1",

@@ -101,13 +101,17 @@ def plan_requests(plan: PlanLike) -> Requests:
     )
 
 
-def namespace_quota(plans: Iterable[PlanLike], *, retained: Iterable[PlanLike] = ()) -> dict[str, str]:
+def namespace_quota(
+    plans: Iterable[PlanLike], *, retained: Iterable[PlanLike] = (), min_storage_gi: int = 0, min_claims: int = 0
+) -> dict[str, str]:
     """The ResourceQuota ``hard`` of a namespace running ``plans`` (one per live instance).
 
     Limits are the sum of the plans (plus room for one certificate solver pod), requests the
     sum of what the containers request, storage the sum of the plans' storage. ``retained``
     are the plans of deleted instances whose volumes are kept for a while (an operator can
     still undo the delete): their claims still count, their containers no longer run.
+    ``min_storage_gi`` and ``min_claims`` are what the namespace's volumes already hold: a
+    volume never shrinks (a downgraded plan keeps its bigger disk), so the quota never goes below.
     """
     cpu_req = SOLVER_CPU_REQUEST_M
     cpu_lim = SOLVER_CPU_LIMIT_M
@@ -133,8 +137,8 @@ def namespace_quota(plans: Iterable[PlanLike], *, retained: Iterable[PlanLike] =
         "limits.cpu": f"{cpu_lim}m",
         "requests.memory": f"{mem_req}Mi",
         "limits.memory": f"{mem_lim}Mi",
-        "requests.storage": f"{storage_gi}Gi",
-        "persistentvolumeclaims": str(pvcs),
+        "requests.storage": f"{max(storage_gi, min_storage_gi)}Gi",
+        "persistentvolumeclaims": str(max(pvcs, min_claims)),
         # +1: the solver pod and its Service while a certificate is issued.
         "pods": str(pods + 1),
         "services": str(services + 1),

@@ -395,6 +395,8 @@ PAAS_CLUSTER_TIMEOUT = (
     env.float("PAAS_CLUSTER_CONNECT_TIMEOUT", default=5.0),
     env.float("PAAS_CLUSTER_READ_TIMEOUT", default=30.0),
 )
+# Shorter limits while a person waits (logs, live status): the answer must come before gunicorn's timeout.
+PAAS_CLUSTER_INTERACTIVE_TIMEOUT = (2.0, 5.0)
 # An instance not ready this long after it was asked to run is FAILED, with the cluster's reason.
 PAAS_PROVISION_TIMEOUT = env.int("PAAS_PROVISION_TIMEOUT", default=10 * 60)
 # A change the cluster refuses this many times in a row ends FAILED (unreachable API: never).

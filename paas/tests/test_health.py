@@ -31,3 +31,27 @@ def test_readyz_is_503_when_the_broker_is_unreachable(client, settings):
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == "fail"
     assert response.json()["checks"]["database"] == "ok"
+
+
+def test_readyz_does_not_wait_on_a_cluster_that_never_answers(client, cluster, settings, tmp_path):
+    import socket
+    import time
+    from pathlib import Path
+
+    # An API server that accepts connections and never answers.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    port = silent.getsockname()[1]
+    text = Path(settings.PAAS_EMULATOR_KUBECONFIG).read_text()
+    old = text.split("http://127.0.0.1:")[1].split()[0].strip("'\"/")
+    (tmp_path / "kubeconfig").write_text(text.replace(f"127.0.0.1:{old}", f"127.0.0.1:{port}"))
+    settings.PAAS_EMULATOR_KUBECONFIG = str(tmp_path / "kubeconfig")
+    try:
+        started = time.monotonic()
+        response = client.get("/readyz")
+        elapsed = time.monotonic() - started
+    finally:
+        silent.close()
+    assert response.status_code == 200 and response.json()["checks"]["cluster"] == "fail"
+    assert elapsed < 4  # a probe's timeout is 5 s: the check gives up well before

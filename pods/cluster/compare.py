@@ -2,10 +2,11 @@
 at reads only.
 
 The API server adds defaults, status, metadata and other managers' fields to what we applied,
-and writes quantities in canonical form (``1024Mi`` comes back as ``1Gi``, ``1000m`` as ``1``).
-So "matches" means: every field we set has the same value in the live object, lists of named
-things (containers, ports, env, volumes) are compared item by item by name, other lists as a
-whole, and two strings that are both quantities are compared by value.
+leaves out zero values (``omitempty``: an ``initialDelaySeconds: 0`` comes back absent), and
+writes quantities in canonical form (``1024Mi`` comes back as ``1Gi``, ``1000m`` as ``1``).
+So "matches" means: every field we set has the same value in the live object (a zero value may
+be absent), lists of named things (containers, ports, env, volumes) are compared item by item by
+name, other lists as a whole, and quantities (under resources, quota and capacity keys) by value.
 """
 
 from __future__ import annotations
@@ -18,10 +19,20 @@ from pods.quantity import QuantityError, parse_quantity
 _OWN_METADATA = ("labels", "annotations")
 
 
-def _same_scalar(want: Any, have: Any) -> bool:
-    if want == have:
+# Where quantities live: only there are "1024Mi" and "1Gi" the same value ("1e3" and "1000" in an
+# environment variable are not).
+_QUANTITY_KEYS = frozenset({"requests", "limits", "hard", "capacity", "allocatable", "default", "defaultRequest"})
+
+
+def _empty(value: Any) -> bool:
+    # Go's zero values, which the API server leaves out of what it returns (``omitempty``).
+    return value is None or (not isinstance(value, bool) and value in ("", 0, {}, [])) or value is False
+
+
+def _same_scalar(want: Any, have: Any, *, quantity: bool) -> bool:
+    if type(want) is type(have) and want == have:
         return True
-    if isinstance(want, str) and isinstance(have, str | int) and not isinstance(have, bool):
+    if quantity and isinstance(want, str | int) and isinstance(have, str | int):
         try:
             return parse_quantity(want) == parse_quantity(have)
         except QuantityError:
@@ -39,24 +50,33 @@ def _keyed(items: list) -> str | None:
     return None
 
 
-def _list_matches(want: list, have: Any) -> bool:
+def _list_matches(want: list, have: Any, quantity: bool) -> bool:
     if not isinstance(have, list):
-        return False
+        return not want and have is None
     key = _keyed(want)
     if key is not None:
         # Other managers may add items (an injected sidecar): ours must be there, unchanged.
         live = {item.get(key): item for item in have if isinstance(item, dict)}
-        return all(item[key] in live and matches(item, live[item[key]]) for item in want)
-    return len(want) == len(have) and all(matches(w, h) for w, h in zip(want, have, strict=True))
+        return all(item[key] in live and _matches(item, live[item[key]], quantity) for item in want)
+    return len(want) == len(have) and all(_matches(w, h, quantity) for w, h in zip(want, have, strict=True))
+
+
+def _matches(want: Any, have: Any, quantity: bool) -> bool:
+    if isinstance(want, dict):
+        if not isinstance(have, dict):
+            return not want and have is None
+        return all(
+            _matches(value, have[key], quantity or key in _QUANTITY_KEYS) if key in have else _empty(value)
+            for key, value in want.items()
+        )
+    if isinstance(want, list):
+        return _list_matches(want, have, quantity)
+    return _same_scalar(want, have, quantity=quantity)
 
 
 def matches(want: Any, have: Any) -> bool:
     """True when ``have`` (live) carries every value of ``want`` (what we would apply)."""
-    if isinstance(want, dict):
-        return isinstance(have, dict) and all(k in have and matches(v, have[k]) for k, v in want.items())
-    if isinstance(want, list):
-        return _list_matches(want, have)
-    return _same_scalar(want, have)
+    return _matches(want, have, False)
 
 
 def object_matches(desired: dict, live: dict) -> bool:
@@ -69,6 +89,10 @@ def object_matches(desired: dict, live: dict) -> bool:
             if not all(matches(value.get(field, {}), live_meta.get(field) or {}) for field in _OWN_METADATA):
                 return False
             continue
-        if not matches(value, live.get(section)):
+        if section not in live:
+            if not _empty(value):
+                return False
+            continue
+        if not _matches(value, live[section], False):
             return False
     return True

@@ -11,6 +11,7 @@ Nothing here knows about Django or the platform's models: ``pods.services`` tran
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from datetime import UTC, datetime
@@ -27,8 +28,11 @@ logger = logging.getLogger(__name__)
 APPLY = "application/apply-patch+yaml"
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-# Statuses that mean "the API is not answering usefully right now", not "your request is wrong".
-_UNAVAILABLE_STATUSES = {429, 502, 503, 504}
+# Statuses that mean "the API is not answering usefully right now", not "your request is wrong":
+# throttling and gateway errors, and 401 (our own credentials are refused: the platform's problem).
+_UNAVAILABLE_STATUSES = {401, 429, 502, 503, 504}
+# The client's own failures to talk: anything else raised is a bug and propagates as it is.
+CLIENT_ERRORS = (k8s.ApiException, urllib3.exceptions.HTTPError, OSError)
 
 
 def _status_body(body: Any) -> dict:
@@ -40,7 +44,7 @@ def _status_body(body: Any) -> dict:
 
 
 def translate(exc: Exception) -> ClusterError:
-    """The ``ClusterError`` for an exception the client raised."""
+    """The ``ClusterError`` for one of ``CLIENT_ERRORS`` the client raised."""
     if isinstance(exc, ClusterError):
         return exc
     if isinstance(exc, k8s.ApiException):
@@ -59,10 +63,8 @@ def translate(exc: Exception) -> ClusterError:
         if status == 403 and "exceeded quota" in message:
             return QuotaExceeded(message, status=status, reason="QuotaExceeded")
         return ClusterRefused(message, status=status, reason=reason or f"HTTP{status}")
-    if isinstance(exc, urllib3.exceptions.HTTPError | OSError):
-        # Connection refused, DNS, TLS, connect or read timeout: the API did not answer.
-        return ClusterUnavailable(f"The cluster API cannot be reached: {type(exc).__name__}")
-    return ClusterRefused(f"Unexpected error from the cluster client: {type(exc).__name__}: {exc}"[:1000])
+    # Connection refused, DNS, TLS, connect or read timeout: the API did not answer.
+    return ClusterUnavailable(f"The cluster API cannot be reached: {type(exc).__name__}")
 
 
 def _selector(labels: dict[str, str] | str | None) -> str | None:
@@ -93,6 +95,12 @@ class Cluster:
         self._page_size = page_size
         self._apis: dict[str, Any] = {}
 
+    def with_timeout(self, timeout: tuple[float, float]) -> Cluster:
+        """The same connection with other timeouts (shorter ones while a person waits)."""
+        other = copy.copy(self)
+        other._timeout = timeout
+        return other
+
     @property
     def server(self) -> str:
         return self._client.configuration.host
@@ -116,7 +124,7 @@ class Cluster:
         """Call a client method without decoding into models; the urllib3 response, or a ClusterError."""
         try:
             return method(*args, _preload_content=False, _request_timeout=self._timeout, **kwargs)
-        except Exception as exc:  # the client raises ApiException, urllib3 and socket errors
+        except CLIENT_ERRORS as exc:
             raise translate(exc) from exc
 
     def _json(self, method, *args, **kwargs) -> dict:
@@ -160,21 +168,28 @@ class Cluster:
         everywhere = k.namespaced and namespace is None
         method = self._method(k, "list", all_namespaces=everywhere)
         args = (namespace,) if k.namespaced and not everywhere else ()
-        items: list[dict] = []
-        token = None
-        while True:
-            page = self._json(
-                method,
-                *args,
-                label_selector=_selector(labels),
-                field_selector=fields,
-                limit=self._page_size,
-                _continue=token,
-            )
-            items.extend(page.get("items") or [])
-            token = (page.get("metadata") or {}).get("continue")
-            if not token:
-                return items
+        for _ in range(3):
+            items: list[dict] = []
+            token = None
+            try:
+                while True:
+                    page = self._json(
+                        method,
+                        *args,
+                        label_selector=_selector(labels),
+                        field_selector=fields,
+                        limit=self._page_size,
+                        _continue=token,
+                    )
+                    items.extend(page.get("items") or [])
+                    token = (page.get("metadata") or {}).get("continue")
+                    if not token:
+                        return items
+            except ClusterRefused as exc:
+                # 410 Gone: the continue token outlived the server's history; list again from the start.
+                if exc.status != 410 or token is None:
+                    raise
+        raise ClusterUnavailable(f"Listing {k.plural} kept expiring; the cluster is too busy to page through.")
 
     def pod_logs(self, namespace: str, pod: str, *, container: str | None = None, tail_lines: int = 100) -> str:
         response = self._raw(

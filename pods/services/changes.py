@@ -24,9 +24,8 @@ from .observe import Observed
 
 DesiredState = ServiceInstance.DesiredState
 
-# What a delete keeps until the retention window ends: the customer's data and credentials.
-DATA_KINDS = frozenset({"Secret", "PersistentVolumeClaim"})
-# What goes first when an instance is deleted: workloads (and their pods), then its routes.
+# What an instance's delete removes, in this order: workloads (and their pods), then its routes.
+# Its Secrets and volumes are not in the list: they stay until the retention window ends.
 DELETE_ORDER = ("Deployment", "StatefulSet", "Ingress", "Service", "NetworkPolicy")
 
 
@@ -35,7 +34,7 @@ class Change:
     """One write. ``why`` is what the history says about it; ``best_effort`` changes (growing a
     volume the storage class may not let grow) are reported but never fail the instance."""
 
-    verb: str  # "apply" or "delete"
+    verb: str  # "apply", "delete", or "replace" (delete, then apply: for an immutable Secret)
     kind: str
     name: str
     namespace: str | None
@@ -44,10 +43,10 @@ class Change:
     best_effort: bool = False
 
     def run(self, cluster: Cluster) -> None:
-        if self.verb == "apply":
-            cluster.apply(self.manifest)
-        else:
+        if self.verb in ("delete", "replace"):
             cluster.delete(self.kind, self.name, self.namespace)
+        if self.verb in ("apply", "replace"):
+            cluster.apply(self.manifest)
 
     @property
     def is_drift(self) -> bool:
@@ -89,37 +88,62 @@ def _claim_growth(claim: dict, template: dict) -> dict:
     }
 
 
+def _secret_completed(manifest: dict, live: dict) -> dict | None:
+    """A Secret that lacks keys the instance now needs, with them added: the values it holds stay
+    as they are (a changed password or key would lock the app out of its data)."""
+    have = live.get("data") or {}
+    missing = {k: v for k, v in manifest.get("data", {}).items() if k not in have}
+    if not missing:
+        return None
+    return {**manifest, "data": {**manifest["data"], **have}}
+
+
+def _growth(instance: ServiceInstance, manifest: dict, live: dict) -> Change | None:
+    """Growing a volume, unless the cluster already refused to grow it to this size."""
+    wanted = manifest["spec"]["resources"]["requests"]["storage"]
+    if _storage(manifest) <= _storage(live) or instance.expansion_refused.get(manifest["metadata"]["name"]) == wanted:
+        return None
+    return _apply(manifest, "Expanded", best_effort=True)
+
+
 def _manifest_changes(instance: ServiceInstance, desired: Desired, observed: Observed) -> list[Change]:
     changes = []
     applied_before = instance.observed_generation > 0
     drift_only = instance.observed_generation == instance.generation
+    own = {(m["kind"], m["metadata"]["name"]) for m in desired.instance_objects}
     for manifest in desired.manifests:
         kind, name = manifest["kind"], manifest["metadata"]["name"]
         live = observed.get(kind, name)
         if live is None:
             changes.append(_apply(manifest, "Recreated" if applied_before else "Created"))
         elif kind == "Secret":
-            continue
+            completed = _secret_completed(manifest, live)
+            if completed is not None and live.get("immutable"):
+                # An immutable Secret cannot take a key: made again, with every value it held.
+                changes.append(Change("replace", kind, name, manifest["metadata"]["namespace"], "Replaced", completed))
+            elif completed is not None:
+                changes.append(_apply(completed, "Updated"))
         elif kind == "PersistentVolumeClaim":
-            if _storage(manifest) > _storage(live):
-                changes.append(_apply(manifest, "Expanded", best_effort=True))
+            changes.append(_growth(instance, manifest, live))
         else:
             if kind == "StatefulSet":
                 manifest = copy.deepcopy(manifest)
                 manifest["spec"]["volumeClaimTemplates"] = live["spec"].get("volumeClaimTemplates", [])
             if not object_matches(manifest, live):
-                changes.append(_apply(manifest, "Restored" if drift_only else "Updated"))
-    return changes
+                # Namespace-wide objects change with the neighbours (a quota grows with a new app):
+                # only the instance's own objects can have been changed behind our back.
+                changes.append(_apply(manifest, "Restored" if drift_only and (kind, name) in own else "Updated"))
+    return [c for c in changes if c is not None]
 
 
-def _claim_changes(desired: Desired, observed: Observed) -> list[Change]:
+def _claim_changes(instance: ServiceInstance, desired: Desired, observed: Observed) -> list[Change]:
     changes = []
     for sts in (m for m in desired.instance_objects if m["kind"] == "StatefulSet"):
         for claim_name, template in _claims_of(sts):
             claim = observed.get("PersistentVolumeClaim", claim_name)
-            if claim is not None and _storage(template) > _storage(claim):
-                changes.append(_apply(_claim_growth(claim, template), "Expanded", best_effort=True))
-    return changes
+            if claim is not None:
+                changes.append(_growth(instance, _claim_growth(claim, template), claim))
+    return [c for c in changes if c is not None]
 
 
 def _removals(instance: ServiceInstance, desired: Desired, observed: Observed) -> list[Change]:
@@ -136,7 +160,7 @@ def _removals(instance: ServiceInstance, desired: Desired, observed: Observed) -
 def changes_needed(instance: ServiceInstance, desired: Desired, observed: Observed) -> list[Change]:
     """Every write, in order, that makes ``observed`` what ``desired`` says; none when they agree."""
     removals = _removals(instance, desired, observed)
-    applies = _manifest_changes(instance, desired, observed) + _claim_changes(desired, observed)
+    applies = _manifest_changes(instance, desired, observed) + _claim_changes(instance, desired, observed)
     if instance.desired_state == DesiredState.DELETED:
         # Workloads go first; the quota shrinks after them.
         return removals + applies

@@ -27,15 +27,17 @@ def cluster_settings() -> ClusterSettings:
     )
 
 
-def get_cluster() -> Cluster:
-    """The driver for the configured cluster, built once per configuration and process."""
+def get_cluster(*, interactive: bool = False) -> Cluster:
+    """The driver for the configured cluster, built once per configuration and process.
+    ``interactive``: with the short timeouts of a request a person waits for."""
     global _cached
     config = cluster_settings()
     key = (config, _mtime(config.kubeconfig))
     with _lock:
         if _cached is None or _cached[0] != key:
             _cached = (key, build_cluster(config))
-        return _cached[1]
+        cluster = _cached[1]
+    return cluster.with_timeout(settings.PAAS_CLUSTER_INTERACTIVE_TIMEOUT) if interactive else cluster
 
 
 def _mtime(path: str | None) -> float | None:
@@ -46,6 +48,10 @@ def _mtime(path: str | None) -> float | None:
         return None
 
 
+# A readiness probe gives up after a few seconds: this check must answer well before that.
+READINESS_TIMEOUT = (1.0, 1.5)
+
+
 def check_cluster() -> None:
-    """Readiness: the cluster API answers (its version)."""
-    get_cluster().version()
+    """Readiness (reported, not required): the cluster API answers its version, quickly."""
+    get_cluster().with_timeout(READINESS_TIMEOUT).version()

@@ -36,7 +36,10 @@ class Health:
     problem: str = ""
     detail: str = ""
     node: str = ""
-    restarts: int = 0
+
+    def settles(self, desired_state: str) -> bool:
+        """Whether the cluster shows what ``desired_state`` aims at (running, idle, or gone)."""
+        return {"RUNNING": self.ready, "STOPPED": self.idle, "DELETED": self.gone}[desired_state]
 
     @property
     def summary(self) -> str:
@@ -71,10 +74,17 @@ def _workload_problem(workload: dict) -> tuple[str, str] | None:
 
 
 def _workload_ready(workload: dict) -> bool:
+    """Every wanted pod is ready *and* runs the current template (a rollout in progress is not)."""
     spec, status, meta = workload.get("spec") or {}, workload.get("status") or {}, workload.get("metadata") or {}
     wanted = spec.get("replicas", 1)
     current = (status.get("observedGeneration") or 0) >= (meta.get("generation") or 0)
-    return current and (status.get("readyReplicas") or 0) >= wanted and (status.get("replicas") or 0) == wanted
+    if workload.get("kind") == "StatefulSet":
+        updated = status.get("updateRevision") in (None, status.get("currentRevision"))
+    else:
+        updated = (status.get("updatedReplicas") or 0) >= wanted
+    return (
+        current and updated and (status.get("readyReplicas") or 0) >= wanted and (status.get("replicas") or 0) == wanted
+    )
 
 
 def assess(observed: Observed, instance_id, *, events: EventLookup | None = None) -> Health:
@@ -91,9 +101,6 @@ def assess(observed: Observed, instance_id, *, events: EventLookup | None = None
             if ((p.get("metadata") or {}).get("labels") or {}).get("app.kubernetes.io/component") == "web"
         ),
         "",
-    )
-    restarts = sum(
-        c.get("restartCount") or 0 for p in live_pods for c in (p.get("status") or {}).get("containerStatuses") or []
     )
     problem = None
     if not ready:
@@ -114,7 +121,6 @@ def assess(observed: Observed, instance_id, *, events: EventLookup | None = None
         problem=reason,
         detail=detail,
         node=node,
-        restarts=restarts,
     )
 
 

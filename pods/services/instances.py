@@ -62,6 +62,9 @@ def instance_create(*, owner, plan, name: str | None = None, config=None, actor=
     """
     service = plan.service
     normalized = config_validate(template_key=service.template, config=config, field_prefix="config.")
+    # The purge of the owner's last instance decides under this lock whether their namespace goes.
+    # NO KEY UPDATE: it must not block the inserts (ledger rows) that reference the user.
+    type(owner).objects.select_for_update(no_key=True).filter(pk=owner.pk).first()
     instance = ServiceInstance(
         id=uuid.uuid4(),
         owner=owner,
@@ -71,6 +74,8 @@ def instance_create(*, owner, plan, name: str | None = None, config=None, actor=
         config=normalized,
         namespace=namespace_for_user(owner.pk),
         secrets_sealed=secrets_new(template_key=service.template),
+        # The task queued on commit normally runs first; this makes sure the loop looks anyway.
+        next_reconcile_at=timezone.now(),
     )
     instance.host = host_for(instance)
     instance.save(force_insert=True)
@@ -91,7 +96,12 @@ def _locked(instance: ServiceInstance) -> ServiceInstance:
 
 
 def _request(instance: ServiceInstance, *, actor, reason: str, message: str, **changes) -> ServiceInstance:
-    """Save ``changes`` with a new generation, write the history and queue a reconcile."""
+    """Save ``changes`` with a new generation, write the history and queue a reconcile.
+
+    ``next_reconcile_at`` is set too: should the queued task find the instance busy (a pass just
+    ending), ``reconcile_due`` picks it up within seconds. A new request starts a new wait.
+    """
+    changes |= {"waiting_since": None, "next_reconcile_at": timezone.now()}
     for name, value in changes.items():
         setattr(instance, name, value)
     instance.generation = F("generation") + 1
@@ -130,7 +140,6 @@ def instance_start(*, instance: ServiceInstance, actor=None, reason: str = "Star
         reason=reason,
         message="Start requested.",
         desired_state=DesiredState.RUNNING,
-        waiting_since=None,
     )
 
 
@@ -147,7 +156,6 @@ def instance_restart(*, instance: ServiceInstance, actor=None) -> ServiceInstanc
         reason="RestartRequested",
         message="Restart requested.",
         restart_requested_at=timezone.now(),
-        waiting_since=None,
     )
 
 
@@ -186,7 +194,6 @@ def instance_restore(*, instance: ServiceInstance, actor=None) -> ServiceInstanc
         desired_state=DesiredState.RUNNING,
         deleted_at=None,
         purge_after=None,
-        waiting_since=None,
     )
 
 

@@ -14,7 +14,7 @@ from templates.renderer import LABEL_INSTANCE_ID
 
 from .cluster import get_cluster
 from .health import assess
-from .observe import observe
+from .observe import observe_instance
 
 LOG_TAIL_MAX = 1000
 
@@ -35,7 +35,7 @@ def instance_logs(*, instance: ServiceInstance, tail: int = 100) -> str:
         raise NotRunning("The app is not running, so it has no logs to show.")
     tail = max(1, min(int(tail), LOG_TAIL_MAX))
     try:
-        cluster = get_cluster()
+        cluster = get_cluster(interactive=True)
         pods = _app_pods(cluster, instance)
         if not pods:
             raise NotRunning()
@@ -74,7 +74,7 @@ def instance_live_status(*, instance: ServiceInstance) -> dict:
     ``{"reachable": False, "error": ...}`` when the cluster cannot be asked.
     """
     try:
-        observed = observe(get_cluster(), instance.namespace)
+        observed = observe_instance(get_cluster(interactive=True), instance)
     except DriverError as exc:
         return {"reachable": False, "error": exc.message}
     health = assess(observed, instance.pk)

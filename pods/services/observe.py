@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from pods.cluster import Cluster
-from templates.renderer import LABEL_INSTANCE_ID
+from templates.renderer import LABEL_INSTANCE_ID, MANAGED_BY
 
-from .desired import MANAGED
+# The one filter of every read: the platform sees (and touches) only what it labelled.
+MANAGED = {"app.kubernetes.io/managed-by": MANAGED_BY}
 
 # Everything the templates render inside a namespace, plus the pods the workloads run.
 NAMESPACED_KINDS = (
@@ -46,6 +48,17 @@ class Observed:
     def terminating(self) -> bool:
         return bool(self.namespace_object) and (self.namespace_object.get("status") or {}).get("phase") == "Terminating"
 
+    def terminating_for(self, now: datetime) -> timedelta:
+        """How long the namespace has been being deleted (zero when it is not, or unknown)."""
+        stamp = ((self.namespace_object or {}).get("metadata") or {}).get("deletionTimestamp")
+        if not self.terminating or not stamp:
+            return timedelta(0)
+        try:
+            since = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return timedelta(0)
+        return max(timedelta(0), now - since)
+
     def get(self, kind: str, name: str) -> dict | None:
         if kind == "Namespace":
             return self.namespace_object
@@ -72,6 +85,15 @@ def observe(cluster: Cluster, namespace: str) -> Observed:
         return observed
     for kind in NAMESPACED_KINDS:
         for obj in cluster.list(kind, namespace=namespace, labels=MANAGED):
+            observed.add(kind, obj)
+    return observed
+
+
+def observe_instance(cluster: Cluster, instance) -> Observed:
+    """Only an instance's workloads and pods: three reads, for a person waiting on an answer."""
+    observed = Observed(namespace=instance.namespace, namespace_object=None)
+    for kind in ("StatefulSet", "Deployment", "Pod"):
+        for obj in cluster.list(kind, namespace=instance.namespace, labels={LABEL_INSTANCE_ID: str(instance.pk)}):
             observed.add(kind, obj)
     return observed
 

@@ -14,33 +14,37 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from paas.queue import enqueue, enqueue_each_on_commit
+from paas.queue import enqueue_each_on_commit
 from pods.cluster import Cluster, ClusterError
 from pods.models import ClusterOrphan, InstanceEvent, ServiceInstance, UsageSample
 from pods.quantity import QuantityError, parse_quantity
+from templates.renderer import LABEL_USER_ID
 
 from .changes import changes_needed, restart_due
 from .cluster import get_cluster
-from .desired import MANAGED, desired_for
+from .desired import Desired, instance_manifests_for_comparison, namespace_manifests
 from .health import assess
 from .history import event_record
 from .lease import lease_claim, lease_release
-from .observe import Observed, instance_label, observe, observe_everywhere
+from .observe import MANAGED, Observed, instance_label, observe, observe_everywhere
 
 logger = logging.getLogger(__name__)
 
 Status = ServiceInstance.Status
 DesiredState = ServiceInstance.DesiredState
 
-# The status an instance settles in for each desired state, and the health that confirms it.
-_SETTLED = {
-    DesiredState.RUNNING: (Status.RUNNING, lambda h: h.ready),
-    DesiredState.STOPPED: (Status.STOPPED, lambda h: h.idle),
-    DesiredState.DELETED: (Status.DELETED, lambda h: h.gone),
+SETTLED_STATUS = {
+    DesiredState.RUNNING: Status.RUNNING,
+    DesiredState.STOPPED: Status.STOPPED,
+    DesiredState.DELETED: Status.DELETED,
 }
+# An orphan is removed (with PAAS_DELETE_ORPHANS) only once it has been one this long: a restored
+# database backup or a purchase racing the sweep must not cost anyone their data.
+ORPHAN_GRACE = timedelta(hours=1)
 
 
 @dataclass
@@ -63,17 +67,21 @@ def _live_instances():
     return ServiceInstance.objects.filter(purged_at__isnull=True).select_related("owner", "service", "plan__service")
 
 
-def instance_in_sync(instance: ServiceInstance, observed: Observed, neighbours: list[ServiceInstance]) -> bool:
+def instance_in_sync(instance: ServiceInstance, observed: Observed, namespace_objects: list[dict]) -> bool:
     """No write needed and the recorded status is the settled one: nothing for a reconcile to do.
 
-    ``neighbours`` are the live instances sharing its namespace (they size the quota).
+    ``namespace_objects`` are the namespace-level manifests its namespace should hold.
     """
-    status, confirmed = _SETTLED[instance.desired_state]
-    if instance.status != status or instance.observed_generation != instance.generation:
+    if (
+        instance.status != SETTLED_STATUS[instance.desired_state]
+        or instance.observed_generation != instance.generation
+        or instance.unreachable_since is not None
+        or restart_due(instance, observed, []) is not None
+        or not assess(observed, instance.pk).settles(instance.desired_state)
+    ):
         return False
-    if restart_due(instance, observed, []) is not None or not confirmed(assess(observed, instance.pk)):
-        return False
-    return not changes_needed(instance, desired_for(instance, neighbours), observed)
+    desired = Desired(namespace_objects=namespace_objects, instance_objects=instance_manifests_for_comparison(instance))
+    return not changes_needed(instance, desired, observed)
 
 
 def sweep(*, cluster: Cluster | None = None, dry_run: bool = False) -> SweepReport:
@@ -81,49 +89,77 @@ def sweep(*, cluster: Cluster | None = None, dry_run: bool = False) -> SweepRepo
 
     Also finds orphans (our objects whose instance is unknown or purged), samples usage, and
     stamps ``last_synced_at`` on the instances found in line. ``dry_run`` queues and changes nothing.
+    An instance that cannot even be compared (a bug, a config its template no longer accepts) is
+    queued: its reconcile records why, and the sweep goes on with the others.
     """
     cluster = cluster or get_cluster()
     now = timezone.now()
     observed_by_ns = observe_everywhere(cluster)
     instances = list(_live_instances())
-    neighbours: dict[str, list[ServiceInstance]] = defaultdict(list)
+    by_namespace: dict[str, list[ServiceInstance]] = defaultdict(list)
     for instance in instances:
-        neighbours[instance.namespace].append(instance)
+        by_namespace[instance.namespace].append(instance)
     report = SweepReport(instances=len(instances))
     in_sync = []
-    for instance in instances:
-        observed = observed_by_ns.get(instance.namespace) or Observed(instance.namespace, None)
+    for namespace, members in by_namespace.items():
+        observed = observed_by_ns.get(namespace) or Observed(namespace, None)
         try:
-            synced = instance_in_sync(instance, observed, neighbours[instance.namespace])
-        except (ValueError, KeyError) as exc:  # a render failure: the reconcile records it
-            logger.warning("instance cannot be compared", extra={"instance_id": str(instance.pk), "error": str(exc)})
-            synced = False
-        (in_sync.append(instance.pk) if synced else report.queued.append(instance.pk))
+            # Rendered once per namespace: every instance in it shares these.
+            namespace_objects = namespace_manifests(members[0], members, observed)
+        except Exception:
+            logger.exception("namespace cannot be rendered", extra={"namespace": namespace})
+            report.queued += [i.pk for i in members]
+            continue
+        for instance in members:
+            try:
+                synced = instance_in_sync(instance, observed, namespace_objects)
+            except Exception:
+                logger.exception("instance cannot be compared", extra={"instance_id": str(instance.pk)})
+                synced = False
+            (in_sync if synced else report.queued).append(instance.pk)
     report.in_sync = len(in_sync)
     report.orphans = find_orphans(observed_by_ns, {i.pk: i for i in instances})
     if dry_run:
         return report
-    ServiceInstance.objects.filter(pk__in=in_sync).update(last_synced_at=now, unreachable_since=None)
-    for instance_id in report.queued:
-        enqueue(_reconcile_task(), str(instance_id))
+    ServiceInstance.objects.filter(pk__in=in_sync).update(last_synced_at=now)
+    queue_reconciles(report.queued, now=now)
     report.orphans_removed = record_orphans(cluster, report.orphans, now=now)
     report.usage_samples = sample_usage(cluster, instances, now=now)
     return report
 
 
+def queue_reconciles(ids: list, *, now) -> None:
+    """Queue a reconcile for each instance, and push its next look a minute away so the frequent
+    ``reconcile_due`` does not queue it again while the task waits for a worker."""
+    if not ids:
+        return
+    ServiceInstance.objects.filter(pk__in=ids).update(next_reconcile_at=now + QUEUED_FOR)
+    enqueue_each_on_commit(_reconcile_task(), ids)
+
+
+# How long a queued reconcile may wait for a worker before ``reconcile_due`` queues it again.
+QUEUED_FOR = timedelta(minutes=1)
+
+
 # --- orphans ----------------------------------------------------------------------------------
+
+
+def _orphan_namespace(namespace: str, namespace_object: dict) -> bool:
+    labels = (namespace_object.get("metadata") or {}).get("labels") or {}
+    return namespace.startswith("paas-u-") and bool(labels.get(LABEL_USER_ID))
 
 
 def find_orphans(observed_by_ns: dict[str, Observed], live: dict) -> list[dict]:
     """Objects labelled as ours that no live instance accounts for (pods excepted: their
-    workload is the orphan), and our namespaces that no live instance uses."""
+    workload is the orphan), and our customer namespaces that no live instance uses."""
     live_ids = {str(i) for i in live}
     used_namespaces = {i.namespace for i in live.values()}
     orphans = []
     for namespace, observed in observed_by_ns.items():
         ns = observed.namespace_object
         if ns is not None and namespace not in used_namespaces and not observed.terminating:
-            orphans.append(ns)
+            if _orphan_namespace(namespace, ns):
+                orphans.append(ns)
             continue
         for (kind, _), obj in observed.objects.items():
             label = instance_label(obj)
@@ -132,9 +168,19 @@ def find_orphans(observed_by_ns: dict[str, Observed], live: dict) -> list[dict]:
     return orphans
 
 
+def _still_orphaned(row: ClusterOrphan) -> bool:
+    """Checked again right before a removal: the database may have moved since the sweep read it."""
+    live = ServiceInstance.objects.filter(purged_at__isnull=True)
+    if row.kind == "Namespace":
+        return not live.filter(namespace=row.name).exists()
+    return not (row.instance_label and live.filter(pk=row.instance_label).exists())
+
+
 def record_orphans(cluster: Cluster, orphans: list[dict], *, now) -> int:
-    """Report orphans (one row each, kept up to date) and, with PAAS_DELETE_ORPHANS, remove them."""
+    """Report orphans (one row each, kept up to date) and, with PAAS_DELETE_ORPHANS, remove those
+    that have been orphans for ``ORPHAN_GRACE``. Rows of objects no longer orphaned are dropped."""
     removed = 0
+    seen = []
     for obj in orphans:
         meta = obj["metadata"]
         row, created = ClusterOrphan.objects.get_or_create(
@@ -143,18 +189,23 @@ def record_orphans(cluster: Cluster, orphans: list[dict], *, now) -> int:
             name=meta["name"],
             defaults={"instance_label": instance_label(obj), "first_seen_at": now, "last_seen_at": now},
         )
+        seen.append(row.pk)
         if created:
             logger.warning("orphan found", extra={"kind": row.kind, "namespace": row.namespace, "object": row.name})
         else:
-            ClusterOrphan.objects.filter(pk=row.pk).update(last_seen_at=now)
-        if settings.PAAS_DELETE_ORPHANS and row.removed_at is None:
-            try:
-                cluster.delete(row.kind, row.name, row.namespace or None)
-            except ClusterError as exc:
-                logger.warning("orphan not removed", extra={"object": row.name, "error": exc.message})
-                continue
-            ClusterOrphan.objects.filter(pk=row.pk).update(removed_at=now)
-            removed += 1
+            # Removed earlier and back again: it is an orphan anew.
+            ClusterOrphan.objects.filter(pk=row.pk).update(last_seen_at=now, removed_at=None)
+            row.removed_at = None
+        if not settings.PAAS_DELETE_ORPHANS or row.first_seen_at > now - ORPHAN_GRACE or not _still_orphaned(row):
+            continue
+        try:
+            cluster.delete(row.kind, row.name, row.namespace or None)
+        except ClusterError as exc:
+            logger.warning("orphan not removed", extra={"object": row.name, "error": exc.message})
+            continue
+        ClusterOrphan.objects.filter(pk=row.pk).update(removed_at=now)
+        removed += 1
+    ClusterOrphan.objects.filter(removed_at__isnull=True).exclude(pk__in=seen).delete()
     return removed
 
 
@@ -202,7 +253,7 @@ def sample_usage(cluster: Cluster, instances: list[ServiceInstance], *, now) -> 
 # --- retries, purges --------------------------------------------------------------------------
 
 
-def reconcile_due(*, limit: int = 200) -> int:
+def reconcile_due(*, limit: int = 500) -> int:
     """Queue a reconcile for every instance whose next look is due (provisioning, retries)."""
     now = timezone.now()
     ids = list(
@@ -211,7 +262,7 @@ def reconcile_due(*, limit: int = 200) -> int:
         .order_by("next_reconcile_at")
         .values_list("pk", flat=True)[:limit]
     )
-    enqueue_each_on_commit(_reconcile_task(), ids)
+    queue_reconciles(ids, now=now)
     return len(ids)
 
 
@@ -235,11 +286,13 @@ def purge_instance(instance: ServiceInstance, *, cluster: Cluster | None = None)
         for obj in observed.of_instance(instance.pk):
             if obj["kind"] != "Pod":
                 cluster.delete(obj["kind"], obj["metadata"]["name"], instance.namespace)
-        others = ServiceInstance.objects.filter(namespace=instance.namespace, purged_at__isnull=True).exclude(
-            pk=instance.pk
-        )
-        if observed.namespace_object is not None and not others.exists():
-            cluster.delete("Namespace", instance.namespace)
+        with transaction.atomic():
+            # The owner's row lock: a purchase creating an instance in this namespace waits for this
+            # decision, so a namespace is never deleted under a new app (instance_create takes it too).
+            type(instance.owner).objects.select_for_update(no_key=True).filter(pk=instance.owner_id).first()
+            others = ServiceInstance.objects.filter(namespace=instance.namespace, purged_at__isnull=True)
+            if observed.namespace_object is not None and not others.exclude(pk=instance.pk).exists():
+                cluster.delete("Namespace", instance.namespace)
         ServiceInstance.objects.filter(pk=instance.pk).update(
             purged_at=timezone.now(), secrets_sealed="", next_reconcile_at=None, updated_at=timezone.now()
         )

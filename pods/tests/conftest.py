@@ -1,8 +1,9 @@
-"""Every pods test is checked for tenant isolation: no write may land outside the namespace of
-the instance it concerns (asserted on every request the emulator saw)."""
+"""Every pods test is checked, on every request the emulator saw: each is one the shipped
+ClusterRole allows, and no write lands outside the namespace of the instance it concerns."""
 
 import pytest
 
+from pods.cluster.permissions import PERMISSIONS
 from pods.models import ClusterOrphan, ServiceInstance
 from templates.naming import namespace_for_user
 from templates.renderer import LABEL_INSTANCE_ID, LABEL_USER_ID
@@ -28,6 +29,13 @@ def _writes_stay_in_their_tenant(request):
     bases = {}
     for instance in instances.values():
         bases.setdefault(instance.namespace, set()).add(instance.host.split(".")[0])
+    granted = {(p.group, p.resource, verb) for p in PERMISSIONS for verb in p.verbs}
+    for record in emulator.requests.records():
+        if record.field_manager == "test" or record.group == "authorization.k8s.io":
+            continue
+        resource = f"{record.resource}/{record.subresource}" if record.subresource else record.resource
+        # Server-side apply of a missing object is authorised as a create too: "patch" covers both.
+        assert (record.group, resource, record.verb) in granted, f"not in the ClusterRole: {record.verb} {resource}"
     for record in emulator.requests.writes():
         if record.field_manager == "test" or record.group == "authorization.k8s.io":
             continue  # the test's own out-of-band edits; access reviews store nothing

@@ -171,7 +171,9 @@ def test_server_errors_are_retried_then_the_instance_fails_with_the_message(clus
     instance.refresh_from_db()
     assert outcomes == [Outcome.REFUSED] * 3
     assert instance.status == Status.FAILED
-    assert "etcdserver: request timed out" in instance.status_message
+    # Operators read the API's words; the owner reads a sentence meant for them.
+    assert "etcdserver: request timed out" in instance.last_error
+    assert "etcdserver" not in instance.status_message and "could not apply" in instance.status_message
     assert instance.failures == 3 and instance.next_reconcile_at is not None
     # One error event for the streak, not one per attempt.
     assert InstanceEvent.objects.filter(instance=instance, kind="error").count() == 1
@@ -500,3 +502,133 @@ def test_concurrent_reconciles_apply_once(cluster, user):
     assert set(outcomes) <= {Outcome.CONVERGING, Outcome.BUSY, Outcome.CONVERGED}
     deployment_writes = [w for w in cluster.requests.writes() if w.resource == "deployments"]
     assert len(deployment_writes) == 1
+
+
+# --- what a real cluster does that must not fail an app ------------------------------------------
+
+
+def test_an_outage_then_one_refusal_does_not_count_the_outage_against_provisioning(cluster, user, settings):
+    instance = make_instance(user)
+    services.reconcile(instance.pk)
+    start = timezone.now()
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        cluster.add_fault(verb="list", resource="pods", status=503)
+        assert services.reconcile(instance.pk).outcome == Outcome.UNREACHABLE
+    with time_machine.travel(start + timedelta(hours=2), tick=False):
+        cluster.faults.clear()
+        cluster.add_fault(verb="patch", resource="ingresses", status=500, times=1)
+        ServiceInstance.objects.filter(pk=instance.pk).update(generation=2)  # something to write
+        get_cluster().delete("Ingress", instance.host.split(".")[0], instance.namespace)
+        assert services.reconcile(instance.pk).outcome == Outcome.REFUSED
+        cluster.tick()
+        services.reconcile(instance.pk)
+        instance.refresh_from_db()
+        assert instance.status == Status.RUNNING, instance.status_message
+
+
+@pytest.mark.parametrize("status", [401, 403, 500])
+def test_reads_that_fail_never_fail_a_running_app(cluster, user, settings, status):
+    settings.PAAS_RECONCILE_MAX_ATTEMPTS = 2
+    instance = running(cluster, user)
+    cluster.add_fault(verb="list", resource="deployments", status=status)
+    outcomes = {services.reconcile(instance.pk).outcome for _ in range(4)}
+    instance.refresh_from_db()
+    assert outcomes == {Outcome.UNREACHABLE}
+    assert instance.status == Status.RUNNING and instance.unreachable_since is not None
+
+
+def test_a_downgrade_keeps_the_quota_above_the_volumes_it_cannot_shrink(cluster, user):
+    instance = running(cluster, user)
+    pro, starter = seeded_plan("n8n", "pro"), seeded_plan("n8n", "starter")
+    for plan in (pro, starter):
+        services.instance_change_plan(instance=instance, plan=plan)
+        services.reconcile(instance.pk)
+        cluster.tick()
+        services.reconcile(instance.pk)
+    quota = cluster.get("resourcequotas", instance.namespace, "paas-quota")
+    assert quota["spec"]["hard"]["requests.storage"] == f"{pro.storage_gb}Gi"
+    # And the namespace still takes the customer's next app.
+    second = make_instance(user)
+    services.reconcile(second.pk)
+    services.reconcile(instance.pk)
+    cluster.tick()
+    services.reconcile(second.pk)
+    second.refresh_from_db()
+    assert second.status == Status.RUNNING, second.status_message
+
+
+def test_a_volume_the_cluster_will_not_grow_is_asked_once(cluster, user):
+    instance = running(cluster, user)
+    cluster.requests.clear()
+    cluster.add_fault(
+        verb="patch",
+        resource="persistentvolumeclaims",
+        status=403,
+        message="only dynamically provisioned pvc can be resized and the storageclass must support resize",
+    )
+    services.instance_change_plan(instance=instance, plan=seeded_plan("n8n", "pro"))
+    for _ in range(4):
+        services.reconcile(instance.pk)
+        cluster.tick()
+    instance.refresh_from_db()
+    assert instance.status == Status.RUNNING
+    assert InstanceEvent.objects.filter(instance=instance, reason="VolumeNotExpanded").count() == 1
+    assert len([r for r in cluster.requests.writes() if r.resource == "persistentvolumeclaims"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("service", "suffix", "key"), [("ghost", "-db", "db-root-password"), ("n8n", "-app", "n8n-encryption-key")]
+)
+def test_a_key_the_blueprint_gains_is_made_once_and_added_to_the_live_secret(cluster, user, service, suffix, key):
+    import base64
+    import json
+
+    from paas import crypto
+    from pods.services.desired import SECRETS_PURPOSE, secrets_seal
+
+    instance = running(cluster, user, service=service)
+    name = next(n for r, n in kinds_of(cluster, instance) if r == "secrets" and n.endswith(suffix))
+    live = cluster.get("secrets", instance.namespace, name)
+    kept = {k: v for k, v in live["data"].items() if k != key}
+    # As if the blueprint had gained ``key`` after this instance was made: neither copy has it.
+    stored = json.loads(crypto.unseal(instance.secrets_sealed, purpose=SECRETS_PURPOSE))
+    ServiceInstance.objects.filter(pk=instance.pk).update(
+        secrets_sealed=secrets_seal({k: v for k, v in stored.items() if k != key})
+    )
+    core = get_cluster()._api("CoreV1Api")
+    core.delete_namespaced_secret(name, instance.namespace)
+    body = {"metadata": {"name": name, "labels": live["metadata"]["labels"]}, "data": kept}
+    if live.get("immutable"):
+        body["immutable"] = True  # n8n's key Secret: the platform must make it again to add a key
+    core.create_namespaced_secret(instance.namespace, body, field_manager="test")
+
+    services.reconcile(instance.pk)
+    services.reconcile(instance.pk)
+
+    instance.refresh_from_db()
+    made = json.loads(crypto.unseal(instance.secrets_sealed, purpose=SECRETS_PURPOSE))[key]
+    now_live = cluster.get("secrets", instance.namespace, name)["data"]
+    assert base64.b64decode(now_live[key]).decode() == made  # generated once, stored, applied
+    assert {k: v for k, v in now_live.items() if k != key} == kept  # what it held is untouched
+
+
+def test_a_request_during_a_pass_is_not_lost(cluster, user):
+    from pods.services.lease import lease_claim
+
+    instance = running(cluster, user)
+    lease_claim(instance.pk)  # a pass is running elsewhere
+    services.instance_stop(instance=instance)
+    assert services.reconcile(instance.pk).outcome == Outcome.BUSY
+    instance.refresh_from_db()
+    assert instance.next_reconcile_at is not None and instance.next_reconcile_at <= timezone.now()
+
+
+def test_a_pass_that_lost_its_lease_writes_no_status(cluster, user):
+    from pods.services.reconcile import LeaseLost, _save
+
+    instance = make_instance(user)
+    instance.lease_token = "not-the-holder"
+    with pytest.raises(LeaseLost):
+        _save(instance, {"status": Status.RUNNING})
+    instance.refresh_from_db()
+    assert instance.status == Status.PENDING

@@ -73,9 +73,35 @@ def test_orphans_are_reported_and_removed_only_when_allowed(cluster, user, setti
     assert cluster.get("secrets", instance.namespace, "left-behind") is not None
 
     settings.PAAS_DELETE_ORPHANS = True
-    assert services.sweep().orphans_removed == 1
+    # Not at once: an orphan must have been one for a while (a restored backup, a racing purchase).
+    assert services.sweep().orphans_removed == 0
+    with time_machine.travel(timezone.now() + timedelta(hours=2), tick=False):
+        assert services.sweep().orphans_removed == 1
     assert cluster.get("secrets", instance.namespace, "left-behind") is None
     assert ClusterOrphan.objects.get().removed_at is not None
+
+
+def test_an_orphan_namespace_is_checked_again_right_before_it_is_removed(cluster, user, settings):
+    instance = _running(cluster, user)
+    ServiceInstance.objects.filter(pk=instance.pk).update(purged_at=timezone.now())
+    settings.PAAS_DELETE_ORPHANS = True
+    services.sweep()
+    # The customer buys again before the grace ends: the namespace is theirs again.
+    ServiceInstance.objects.filter(pk=instance.pk).update(purged_at=None)
+    with time_machine.travel(timezone.now() + timedelta(hours=2), tick=False):
+        report = services.sweep()
+    assert report.orphans_removed == 0
+    assert cluster.get("namespaces", "", instance.namespace)["status"]["phase"] == "Active"
+
+
+def test_one_instance_that_cannot_be_compared_does_not_stop_the_sweep(cluster, user):
+    broken, fine = _running(cluster, user), _running(cluster, UserFactory())
+    ServiceInstance.objects.filter(pk=broken.pk).update(config={"timezone": "Not/AZone"})
+    get_cluster().delete("Ingress", fine.host.split(".")[0], fine.namespace)
+
+    report = services.sweep(dry_run=True)
+
+    assert set(report.queued) == {broken.pk, fine.pk}
 
 
 def test_a_namespace_no_instance_uses_is_an_orphan(cluster, user):
