@@ -37,6 +37,7 @@ EMAIL_TEMPLATES: dict[str, EmailTemplate] = {
         ),
         EmailTemplate("subscription-cancelled", "{{ subscription.name }} has ended"),
         EmailTemplate("webhook-disabled", "Your webhook endpoint was turned off"),
+        EmailTemplate("node-offline", "Worker node {{ node.name }} is offline"),
     )
 }
 

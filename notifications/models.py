@@ -6,8 +6,6 @@ from django.db import models
 
 from paas.models import TimeStampedModel
 
-from .emails import EMAIL_TEMPLATES
-
 
 class EmailMessage(TimeStampedModel):
     """One email to one user, from queueing to the provider's answer: the email log.
@@ -25,7 +23,9 @@ class EmailMessage(TimeStampedModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_messages")
     to = models.EmailField(max_length=254)
-    template = models.CharField(max_length=64, choices=[(name, name) for name in EMAIL_TEMPLATES])
+    # A name from ``notifications.emails.EMAIL_TEMPLATES`` (checked when queued; not a database
+    # choice, so adding a template needs no migration).
+    template = models.CharField(max_length=64, db_index=True)
     event = models.CharField(max_length=64, blank=True, help_text="The event that caused it, if any.")
     subject = models.CharField(max_length=255)
     context = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)

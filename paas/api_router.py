@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("notifications.api.urls")),
     path("", include("pods.api.urls")),
     path("", include("subscriptions.api.urls")),
+    path("", include("workers.api.urls")),
 ]

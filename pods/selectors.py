@@ -9,6 +9,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from paas.selectors import get_or_not_found
+from workers.models import WorkerNode
 
 from .models import InstanceEvent, ServiceInstance, UsageSample
 
@@ -25,8 +26,14 @@ def _with_usage(queryset: QuerySet[ServiceInstance]) -> QuerySet[ServiceInstance
 
 
 def instance_list_admin() -> QuerySet[ServiceInstance]:
-    """Every customer's instances with owner, service and plan, newest first: operators only."""
-    return _with_usage(ServiceInstance.objects.select_related("owner", "service", "plan")).order_by("-created_at", "id")
+    """Every customer's instances with owner, service, plan and the status of the node their app
+    runs on (``node_status``), newest first: operators only."""
+    node_status = WorkerNode.objects.filter(name=OuterRef("node")).values("status")[:1]
+    return (
+        _with_usage(ServiceInstance.objects.select_related("owner", "service", "plan"))
+        .annotate(node_status=Subquery(node_status))
+        .order_by("-created_at", "id")
+    )
 
 
 def instance_get_admin(*, instance_id) -> ServiceInstance:

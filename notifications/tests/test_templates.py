@@ -78,6 +78,11 @@ CONTEXTS = {
         "refund": "42500.00",
         "reason": "Cancelled by request.",
     },
+    "node-offline": {
+        "name": "Sari Dewi",
+        "node": {"name": "worker-3", "last_heartbeat_at": "2026-05-01T07:12:00Z"},
+        "at_risk": 4,
+    },
     "webhook-disabled": {
         "name": "Sari Dewi",
         "endpoint": {"id": "1d2e3f40-0000-4000-8000-000000000002", "url": "https://hooks.example.com/paas"},

@@ -21,15 +21,15 @@ if (BASE_DIR / ".env").is_file():
     env.read_env(BASE_DIR / ".env")
 
 
-def _checkout_secret_key() -> str:
-    """A signing key of this checkout's own, made once under ``var/``: a development server must
-    not sign tokens with a key anyone can read in the repository."""
-    path = VAR_DIR / "secret_key"
+def _checkout_secret(name: str) -> str:
+    """A secret of this checkout's own, made once under ``var/`` and shared by every local process:
+    a development server must not use a key anyone can read in the repository."""
+    path = VAR_DIR / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Web, worker and beat start together: each writes a candidate, and the first hard link wins
         # atomically, so no process ever reads a half-written key.
-        candidate = path.with_name(f"secret_key.{os.getpid()}")
+        candidate = path.with_name(f"{name}.{os.getpid()}")
         with os.fdopen(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as key_file:
             key_file.write(secrets.token_urlsafe(50))
         try:
@@ -44,7 +44,7 @@ def _checkout_secret_key() -> str:
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
 # No default without DEBUG: production must set it.
-SECRET_KEY = (env("SECRET_KEY", default="") or _checkout_secret_key()) if DEBUG else env("SECRET_KEY")
+SECRET_KEY = (env("SECRET_KEY", default="") or _checkout_secret("secret_key")) if DEBUG else env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "notifications",
     "pods",
     "subscriptions",
+    "workers",
 ]
 
 MIDDLEWARE = [
@@ -219,6 +220,9 @@ SPECTACULAR_SETTINGS = {
         "InstanceStatusEnum": "pods.models.ServiceInstance.Status",
         "InstanceDesiredStateEnum": "pods.models.ServiceInstance.DesiredState",
         "SubscriptionStatusEnum": "subscriptions.models.Subscription.Status",
+        "WorkerStatusEnum": "workers.models.WorkerNode.Status",
+        "WorkerSourceEnum": "workers.models.WorkerNode.Source",
+        "HistorySourceEnum": ["subscription", "instance"],
     },
 }
 
@@ -454,13 +458,36 @@ CELERY_BEAT_SCHEDULE |= {
     },
 }
 
+# --- Worker nodes -----------------------------------------------------------------------------
+# The token every node agent registers with; empty refuses registrations. Locally, made once per
+# checkout (var/worker_join_token) and printed by make run.
+WORKER_JOIN_TOKEN = env("WORKER_JOIN_TOKEN", default="") or (_checkout_secret("worker_join_token") if DEBUG else "")
+# Seconds between an agent's reports, and how long a silent node stays READY (three reports).
+WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=10)
+WORKER_HEARTBEAT_TIMEOUT = env.int("WORKER_HEARTBEAT_TIMEOUT", default=3 * WORKER_HEARTBEAT_INTERVAL)
+# Purchases and upgrades may request this much of the nodes' allocatable CPU and memory (1.0: none over).
+PAAS_OVERCOMMIT_RATIO = env.float("PAAS_OVERCOMMIT_RATIO", default=1.0)
+CELERY_BEAT_SCHEDULE |= {
+    "workers-mark-offline": {
+        "task": "workers.mark_offline",
+        "schedule": timedelta(seconds=WORKER_HEARTBEAT_INTERVAL),
+        "options": {"expires": WORKER_HEARTBEAT_INTERVAL},
+    },
+    "workers-sync-nodes": {
+        "task": "workers.sync_nodes",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
+}
+
 # --- Security (production) --------------------------------------------------------------------
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-# Probes and payment notifications must never be redirected (Midtrans does not follow redirects).
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^api/v1/billing/midtrans/"]
+# Probes, payment notifications (Midtrans does not follow redirects) and node agents (they reach
+# the web Service inside the cluster, over plain HTTP) are never redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$", r"^api/v1/billing/midtrans/", r"^api/v1/workers/"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)

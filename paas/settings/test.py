@@ -11,6 +11,7 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("LOG_FORMAT", "text")
 os.environ.setdefault("PAYMENT_GATEWAY", "simulator")
+os.environ.setdefault("WORKER_JOIN_TOKEN", "test-join-token-0123456789")
 
 from .base import *  # noqa: F403
 from .base import CACHES, PAAS_APPS_DOMAIN, REST_FRAMEWORK

@@ -34,7 +34,7 @@ def test_manifest_is_valid_in_strict_mode(doc):
     kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
 
 
-@pytest.mark.parametrize("doc", [d for d in DOCUMENTS if d.values[0]["kind"] in {"Deployment", "Job"}])
+@pytest.mark.parametrize("doc", [d for d in DOCUMENTS if d.values[0]["kind"] in {"Deployment", "Job", "DaemonSet"}])
 def test_workloads_run_restricted(doc):
     pod = doc["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True

@@ -50,7 +50,12 @@ class InstanceSerializer(serializers.ModelSerializer):
 
 
 class AdminInstanceSerializer(InstanceSerializer):
+    """``at_risk``: its app is on a node that stopped reporting (it may still run there; see
+    docs/workers.md before moving it)."""
+
     owner = serializers.SerializerMethodField()
+    node_status = serializers.CharField(read_only=True, allow_null=True)
+    at_risk = serializers.SerializerMethodField()
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     plan = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -63,6 +68,8 @@ class AdminInstanceSerializer(InstanceSerializer):
             "plan",
             "host",
             "node",
+            "node_status",
+            "at_risk",
             "generation",
             "observed_generation",
             "failures",
@@ -75,6 +82,9 @@ class AdminInstanceSerializer(InstanceSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_at_risk(self, obj) -> bool:
+        return obj.node_status == "OFFLINE" and obj.desired_state != ServiceInstance.DesiredState.DELETED
 
     def get_owner(self, obj) -> dict:
         return {"id": str(obj.owner_id), "email": obj.owner.email}

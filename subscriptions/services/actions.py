@@ -16,6 +16,8 @@ from paas.exceptions import InvalidState
 from pods.services import instance_change_plan, instance_start
 from pods.services.instances import instance_name_clean
 from subscriptions.models import Subscription
+from templates.resources import plan_requests
+from workers.services import capacity_admit
 
 from .lifecycle import PERIOD_FIELDS, ZERO, credit, end, lock, resume, start_period, suspend
 from .money import period_length, prorate_charge, prorate_credit
@@ -122,9 +124,9 @@ def subscription_cancel(
 @transaction.atomic
 def subscription_change_plan(*, subscription: Subscription, plan: Plan, actor=None) -> Subscription:
     """Move to another plan of the same service for the rest of the period: an upgrade charges the
-    difference pro rata (402 if the balance does not cover it), a downgrade credits it; the app is
-    resized by the reconcile loop. A suspended subscription changes plan without money moving:
-    its next payment is at the new price."""
+    difference pro rata (402 if the balance does not cover it; 409 ``no_capacity`` if the cluster has
+    no room for it), a downgrade credits it; the app is resized by the reconcile loop. A suspended
+    subscription changes plan without money moving: its next payment is at the new price."""
     subscription = lock(subscription)
     if not subscription.is_live:
         raise InvalidState(f"A {subscription.status.lower()} subscription cannot change plan.")
@@ -135,6 +137,9 @@ def subscription_change_plan(*, subscription: Subscription, plan: Plan, actor=No
     if plan.pk == subscription.plan_id:
         return subscription
     old = subscription.plan
+    if plan_requests(plan) != plan_requests(old):
+        # A bigger app needs room; a smaller one frees some (the check then always passes).
+        capacity_admit(plan=plan, leaving=subscription.instance)
     moved = ZERO
     if subscription.status == Status.ACTIVE:
         left = max(timedelta(0), subscription.current_period_end - timezone.now())

@@ -15,6 +15,7 @@ from catalog.models import Plan, Service
 from pods.services import instance_create
 from subscriptions.exceptions import SubscriptionLimitReached
 from subscriptions.models import Subscription
+from workers.services import capacity_admit
 
 from .money import period_length
 from .notify import tell
@@ -47,7 +48,7 @@ def subscription_purchase(*, user, service: Service, plan: Plan, name: str | Non
 
     Refusals change nothing: an inactive service or plan, a bad config or name (400), a balance
     that does not cover the price (402 ``insufficient_balance``), too many live subscriptions
-    (409 ``subscription_limit_reached``).
+    (409 ``subscription_limit_reached``), no room for the plan in the cluster (409 ``no_capacity``).
     """
     _check_sellable(service, plan)
     limit = settings.SUBSCRIPTIONS_MAX_PER_USER
@@ -57,6 +58,8 @@ def subscription_purchase(*, user, service: Service, plan: Plan, name: str | Non
     start = timezone.now()
     end = start + period_length()
     price = plan.price_monthly
+    # Room in the cluster, held until this purchase commits (409 no_capacity, nothing charged).
+    capacity_admit(plan=plan)
     # The instance first: its name and config are validated before any money moves.
     instance = instance_create(owner=user, plan=plan, name=name, config=config, actor=user)
     charge = wallet_charge(

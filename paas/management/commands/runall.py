@@ -42,6 +42,8 @@ class Command(BaseCommand):
         # The argv lists are built above from our own interpreter path: no shell, no user input.
         procs |= {name: subprocess.Popen(cmd) for name, cmd in commands.items()}  # noqa: S603
         self.stdout.write(f"web on http://{host}:{port}/ (API docs at /api/docs/), worker and beat started")
+        # Node agents (python -m workers.agent) and contract checks register with it.
+        self.stdout.write(f"worker join token: {settings.WORKER_JOIN_TOKEN}")
         self._supervise(procs)
 
     def _start_emulator(self, py: str, ready_delay: float) -> subprocess.Popen:

@@ -1,0 +1,41 @@
+"""Node tokens: ``wn_<node id hex>_<secret>``. The id part finds the node with one indexed read;
+the secret's SHA-256 is compared with the stored hash in constant time. The join token (shared by
+every agent of the cluster) is compared the same way."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+
+PREFIX = "wn_"
+
+
+def token_new(node_id: uuid.UUID) -> tuple[str, str]:
+    """A fresh token for the node, and the hash to store."""
+    secret = secrets.token_urlsafe(32)
+    token = f"{PREFIX}{node_id.hex}_{secret}"
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_node_id(token: str) -> uuid.UUID | None:
+    """The node id a token claims, or None when it is not shaped like one of ours."""
+    if not token.startswith(PREFIX) or len(token) > 200:
+        return None
+    try:
+        return uuid.UUID(hex=token[len(PREFIX) : len(PREFIX) + 32])
+    except ValueError:
+        return None
+
+
+def same_secret(given: str, expected_hash: str) -> bool:
+    return bool(expected_hash) and hmac.compare_digest(token_hash(given), expected_hash)
+
+
+def join_token_valid(given: str | None, expected: str) -> bool:
+    return bool(expected) and given is not None and hmac.compare_digest(given.encode(), expected.encode())
