@@ -27,6 +27,7 @@ from .errors import (
     Cause,
     apply_conflict,
     bad_request,
+    continue_expired,
     invalid,
     method_not_allowed,
     not_found,
@@ -132,18 +133,39 @@ def _item(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in ("kind", "apiVersion")}
 
 
-def _encode_continue(revision: int, namespace: str, name: str) -> str:
-    raw = json.dumps({"v": 1, "rv": revision, "start": [namespace, name]}, separators=(",", ":")).encode()
+# The revision of a token that continues at the latest state (what a 410 Expired hands out):
+# it cannot expire.
+LATEST = -1
+
+
+@dataclass(frozen=True)
+class _Continue:
+    """What a continue token holds: where the list stopped, at which revision, issued when."""
+
+    namespace: str
+    name: str
+    revision: int
+    issued: float | None
+
+
+def _encode_continue(revision: int, namespace: str, name: str, issued: float | None) -> str:
+    doc: dict[str, Any] = {"v": 1, "rv": revision, "start": [namespace, name]}
+    if issued is not None:
+        doc["t"] = issued
+    raw = json.dumps(doc, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_continue(token: str) -> tuple[str, str]:
+def _decode_continue(token: str) -> _Continue:
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         doc = json.loads(raw)
         namespace, name = doc["start"]
-        return str(namespace), str(name)
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        issued = doc.get("t")
+        return _Continue(
+            str(namespace), str(name), int(doc.get("rv", LATEST)), float(issued) if issued is not None else None
+        )
+    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise bad_request(f"continue key is not valid: {exc}") from exc
 
 
@@ -282,15 +304,21 @@ class Api:
         revision = self.emulator.store.revision
         list_meta: dict[str, Any] = {"resourceVersion": str(revision)}
         token = query.get("continue")
+        now = self.emulator.clock()
         if token:
-            start = _decode_continue(token)
+            cont = _decode_continue(token)
+            ttl = self.emulator.settings.continue_token_ttl
+            if ttl is not None and cont.revision != LATEST and cont.issued is not None and now - cont.issued >= ttl:
+                # Its revision is gone from the history (an etcd compaction on a real server).
+                raise continue_expired(_encode_continue(LATEST, cont.namespace, cont.name, None))
+            start = (cont.namespace, cont.name)
             objects = [o for o in objects if (o["metadata"].get("namespace", ""), o["metadata"]["name"]) > start]
         limit = query.get("limit", "")
         if limit.isdigit() and int(limit) > 0 and len(objects) > int(limit):
             remaining = len(objects) - int(limit)
             objects = objects[: int(limit)]
             last = objects[-1]["metadata"]
-            list_meta["continue"] = _encode_continue(revision, last.get("namespace", ""), last["name"])
+            list_meta["continue"] = _encode_continue(revision, last.get("namespace", ""), last["name"], now)
             if "labelSelector" not in query and "fieldSelector" not in query:
                 list_meta["remainingItemCount"] = remaining
         if tables.wants_table(request.headers.get("accept", "")):

@@ -57,6 +57,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--kubernetes-version", default="1.33", help="version served and validated against (default: %(default)s)"
     )
+    p.add_argument(
+        "--continue-token-ttl",
+        type=float,
+        default=None,
+        help="seconds after which list continue tokens answer 410 Expired (default: never)",
+    )
     p.add_argument("--log-level", default="INFO", help="logging level (default: %(default)s)")
     return p
 
@@ -73,6 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         image_pull_fail_pattern=args.image_pull_fail_pattern,
         crash_pattern=args.crash_pattern,
         kubernetes_version=args.kubernetes_version,
+        continue_token_ttl=args.continue_token_ttl,
     )
     state = StateFile(args.state, emulator) if args.state else None
     if state is not None and state.load():

@@ -17,6 +17,7 @@ reach them by accident. When the server has a token, they require it too.
     GET    /_emulator/objects/<resource>[?namespace=ns]
     PUT    /_emulator/image-patterns                {"pullFail": "regex"|null, "crash": "regex"|null}
     PUT    /_emulator/ready-delay                   {"seconds": 0}
+    PUT    /_emulator/continue-token-ttl            {"seconds": 0} (or null: tokens never expire)
     POST   /_emulator/nodes/<name>/ready            mark a node Ready
     POST   /_emulator/nodes/<name>/not-ready        mark a node NotReady
     GET    /_emulator/access                        deny rules for access reviews
@@ -69,6 +70,7 @@ def _settings(emulator: Emulator) -> dict[str, Any]:
         "imagePullFailPattern": s.image_pull_fail_pattern,
         "crashPattern": s.crash_pattern,
         "kubernetesVersion": s.kubernetes_version,
+        "continueTokenTtl": s.continue_token_ttl,
     }
 
 
@@ -126,6 +128,10 @@ def _route(emulator: Emulator, request: Request) -> Response:
         return Response.json(200, _settings(emulator))
     if head == "ready-delay" and method == "PUT":
         emulator.set_ready_delay(float(_body(request)["seconds"]))
+        return Response.json(200, _settings(emulator))
+    if head == "continue-token-ttl" and method == "PUT":
+        seconds = _body(request)["seconds"]
+        emulator.set_continue_token_ttl(None if seconds is None else float(seconds))
         return Response.json(200, _settings(emulator))
     if head == "nodes" and len(parts) == 3 and method == "POST" and parts[2] in ("ready", "not-ready"):
         return Response.json(200, emulator.set_node_ready(parts[1], parts[2] == "ready"))

@@ -97,7 +97,11 @@ def _statefulset(obj: dict[str, Any]) -> None:
         _set(strategy, "rollingUpdate", {"partition": 0})
     _set(spec, "persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
     for claim in spec.get("volumeClaimTemplates") or []:
+        # apps/v1 conversion always writes the templates' TypeMeta (kubernetes issue 87583), and
+        # they get a claim's defaults.
+        claim["apiVersion"], claim["kind"] = "v1", "PersistentVolumeClaim"
         _set(claim.setdefault("spec", {}), "volumeMode", "Filesystem")
+        _set(claim.setdefault("status", {}), "phase", "Pending")
     _template(spec)
 
 

@@ -60,7 +60,9 @@ class Emulator:
     ``image_pull_fail_pattern`` fail to pull and images matching ``crash_pattern`` crash-loop
     (None disables a pattern). ``kubernetes_version`` picks the validation schemas and what
     ``/version`` reports. ``clock`` is the time source of everything (timestamps, delays,
-    back-offs, metrics); ``seed`` makes generated names reproducible.
+    back-offs, metrics); ``seed`` makes generated names reproducible. ``continue_token_ttl``
+    makes list continue tokens older than that many seconds answer 410 Expired, as after an etcd
+    compaction (None, the default: they never expire; 0: every next page expires).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Emulator:
         clock: Callable[[], float] = time.time,
         tick_interval: float = 0.2,
         seed: int | None = None,
+        continue_token_ttl: float | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
@@ -91,6 +94,7 @@ class Emulator:
             crash_pattern=crash_pattern,
             kubernetes_version=kubernetes_version,
         )
+        self.set_continue_token_ttl(continue_token_ttl)
         self.set_image_patterns(pull_fail=image_pull_fail_pattern, crash=crash_pattern)
         self.schemas = schemas_for(kubernetes_version)
         # Names only (pod suffixes, generateName): nothing here needs cryptographic randomness.
@@ -187,6 +191,12 @@ class Emulator:
             raise ValueError("ready_delay cannot be negative")
         self.settings.ready_delay = seconds
 
+    def set_continue_token_ttl(self, seconds: float | None) -> None:
+        """Continue tokens older than ``seconds`` answer 410 Expired; None: they never expire."""
+        if seconds is not None and seconds < 0:
+            raise ValueError("continue_token_ttl cannot be negative")
+        self.settings.continue_token_ttl = seconds
+
     def set_node_ready(self, name: str, ready: bool = True) -> dict[str, Any]:
         """Mark a node Ready or NotReady; pods on it follow on the next pass."""
         with self.lock:
@@ -210,7 +220,13 @@ class Emulator:
             return clone(self.store.snapshot())
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        """Replace the cluster's objects with a ``snapshot()`` and let the controllers catch up."""
+        """Replace the cluster's objects with a ``snapshot()`` and let the controllers catch up.
+        Objects are brought to the form this version stores (canonical quantities, no zero values)."""
+        canonical = self.registry.canonical
+        objects = {
+            key: [canonical.object(obj) for obj in objs] for key, objs in (snapshot.get("objects") or {}).items()
+        }
+        snapshot = {**snapshot, "objects": objects}
         with self.lock:
             self.loop.reset()
             self.events.forget()

@@ -54,6 +54,8 @@ class ApiError(Exception):
     message: str
     details: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # The Status's ListMeta (an expired continue token's replacement goes in ``continue``).
+    metadata: dict[str, Any] | None = None
 
     def __str__(self) -> str:
         return f"{self.code} {self.reason}: {self.message}"
@@ -62,7 +64,7 @@ class ApiError(Exception):
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.metadata or {}),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
@@ -139,6 +141,21 @@ def forbidden(resource: str, group: str, name: str, why: str) -> ApiError:
 
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
+
+
+# What etcd3's store answers for a continue token whose revision was compacted (k8s.io/apiserver
+# pkg/storage/etcd3/errors.go, ``inconsistentContinue``), with a token to go on from the latest state.
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can start a new list "
+    "without the continue parameter, or use the continue token in this response to retrieve the remainder of the "
+    "results. Continuing with the provided token results in an inconsistent list - objects that were created, "
+    "modified, or deleted between the time the first chunk was returned and now may show up in the list."
+)
+
+
+def continue_expired(inconsistent_token: str) -> ApiError:
+    """410 Gone, reason Expired: a continue token older than the server's history."""
+    return ApiError(410, "Expired", CONTINUE_EXPIRED, metadata={"continue": inconsistent_token})
 
 
 def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiError:

@@ -44,6 +44,8 @@ class ClusterSettings:
     image_pull_fail_pattern: str | None = DEFAULT_PULL_FAIL_PATTERN
     crash_pattern: str | None = DEFAULT_CRASH_PATTERN
     kubernetes_version: str = "1.33"
+    # Seconds after which a list's continue token answers 410 Expired (None: never).
+    continue_token_ttl: float | None = None
     _compiled: dict[str, re.Pattern[str] | None] = field(default_factory=dict, repr=False)
 
     def matches(self, which: str, image: str) -> bool:
@@ -156,7 +158,9 @@ class ControlLoop:
         return self.clock()
 
     def save(self, rt: ResourceType, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        """Store ``new`` (a changed clone of ``old``) unless nothing changed."""
+        """Store ``new`` (a changed clone of ``old``), as the API server writes it (canonical
+        quantities, zero values omitted), unless nothing changed."""
+        new = self.registry.canonical.object(new)
         if new == old:
             return old
         return self.store.put(rt, new)
@@ -170,6 +174,7 @@ class ControlLoop:
     def set_status(self, rt: ResourceType, obj: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
         """Store ``obj`` with a new ``status``, unless it is the same. Cheaper than ``edit``: the
         new version shares everything but status and metadata with the old (never mutated)."""
+        status = self.registry.canonical.field(obj, "status", status)
         if obj.get("status") == status:
             return obj
         return self.store.put(rt, {**obj, "metadata": dict(obj["metadata"]), "status": status})

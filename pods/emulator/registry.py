@@ -21,6 +21,7 @@ from . import resources as r
 from .admission import Admission
 from .allocators import AllocationError, ClusterIPs, NodePorts
 from .apply import FieldManager
+from .canonical import Canonicalizer
 from .defaults import apply_defaults
 from .errors import Cause, already_exists, bad_request, conflict, invalid, not_found
 from .meta import clone, generated_name, new_uid, rfc3339
@@ -56,6 +57,7 @@ class Registry:
         self.store = store
         self.schemas = schemas
         self.validator = Validator(schemas)
+        self.canonical = Canonicalizer(schemas)
         self.fields = FieldManager(schemas)
         self.strategic = StrategicMerge(schemas)
         self.admission = admission
@@ -101,6 +103,9 @@ class Registry:
         if opts.validate:
             self._structural(rt, obj, opts)
         self._prepare(rt, obj, None)
+        # As a real server decodes it: canonical quantities, zero values gone (then defaulted).
+        obj = self.canonical.object(obj)
+        meta = obj["metadata"]
         apply_defaults(rt, obj)
         if opts.validate:
             self._semantic(rt, obj, None)
@@ -164,6 +169,8 @@ class Registry:
             else:
                 obj.pop("status", None)
         self._prepare(rt, obj, old)
+        obj = self.canonical.object(obj)
+        meta = obj["metadata"]
         apply_defaults(rt, obj)
         if opts.validate:
             self._semantic(rt, obj, old)
@@ -194,6 +201,8 @@ class Registry:
             new["status"] = obj["status"]
         if opts.validate:
             self._structural(rt, new, opts)
+        if "status" in new:
+            new["status"] = self.canonical.field(new, "status", new["status"])
         if opts.manager:
             self.fields.record_update(old, new, opts.manager, self.clock(), subresource="status")
         return self._commit(rt, old, new, opts)

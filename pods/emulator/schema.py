@@ -141,6 +141,21 @@ class SchemaSet:
         name = self._by_gvk.get((api_version, kind))
         return self._defs[name] if name else None
 
+    def root_name(self, api_version: str, kind: str) -> str | None:
+        """The definition name of a kind (``io.k8s.api.apps.v1.Deployment``), or None."""
+        return self._by_gvk.get((api_version, kind))
+
+    def definition(self, name: str) -> Schema | None:
+        return self._defs.get(name)
+
+    @staticmethod
+    def ref_name(schema: Schema | None) -> str | None:
+        """The definition a ``$ref`` schema points at (``io.k8s.api.core.v1.Probe``), or None."""
+        if not schema or "$ref" not in schema:
+            return None
+        match = _REF_NAME.search(schema["$ref"])
+        return match[1] if match else None
+
     def resolve(self, schema: Schema | None) -> Schema | None:
         while schema is not None and "$ref" in schema:
             match = _REF_NAME.search(schema["$ref"])

@@ -97,7 +97,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
 
         info = classify(request.method, request.path, request.query)
-        status = 0
         try:
             denied = None if url.path.rstrip("/") in _PUBLIC_PATHS else self._authenticated(request)
             if denied is not None:
@@ -105,15 +104,20 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 rule = emulator.faults.take(info) if info.is_resource else None
                 response = self._with_fault(rule, request, info)
-            status = response.status
-            self._send(response)
         except _Dropped:
+            self._log(request, info, 0, started)
             self.close_connection = True
             with contextlib.suppress(OSError):  # the client may have gone already
                 self.connection.shutdown(socket.SHUT_RDWR)
-        finally:
-            if info.is_resource:
-                emulator.requests.append(self._record(request, info, status, started))
+            return
+        # Logged before the answer leaves: a client that asserts on the log right after its call
+        # must find the call in it.
+        self._log(request, info, response.status, started)
+        self._send(response)
+
+    def _log(self, request: Request, info: RequestInfo, status: int, started: float) -> None:
+        if info.is_resource:
+            self.server.emulator.requests.append(self._record(request, info, status, started))
 
     def _authenticated(self, request: Request) -> Response | None:
         token = self.server.token

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from .helpers import deployment, status_of
+from pods.emulator import Emulator, EmulatorServer
+
+from .helpers import deployment, raw_request, status_of
 
 
 @pytest.fixture
@@ -101,3 +104,79 @@ def test_raw_list_shape(core, config_maps):
     assert doc["kind"] == "ConfigMapList" and doc["apiVersion"] == "v1"
     assert int(doc["metadata"]["resourceVersion"]) > 0
     assert all("kind" not in item and "apiVersion" not in item for item in doc["items"])
+
+
+# --- expired continue tokens -------------------------------------------------------------------
+
+EXPIRED_MESSAGE = (
+    "The provided continue parameter is too old to display a consistent list result. "
+    "You can start a new list without the continue parameter"
+)
+
+
+@pytest.fixture
+def many_config_maps(core, namespace):
+    for i in range(5):
+        core.create_namespaced_config_map(namespace, {"metadata": {"name": f"cm-{i}"}})
+    return namespace
+
+
+def test_continue_tokens_never_expire_by_default(core, clock, many_config_maps):
+    first = core.list_namespaced_config_map(many_config_maps, limit=2)
+    clock.advance(86400)
+    second = core.list_namespaced_config_map(many_config_maps, limit=2, _continue=first.metadata._continue)
+    assert _names(second) == ["cm-2", "cm-3"]
+
+
+def test_a_ttl_of_zero_expires_every_next_page(core, emulator, many_config_maps):
+    emulator.set_continue_token_ttl(0)
+    first = core.list_namespaced_config_map(many_config_maps, limit=2)
+    assert _names(first) == ["cm-0", "cm-1"] and first.metadata._continue
+    with pytest.raises(ApiException) as caught:
+        core.list_namespaced_config_map(many_config_maps, limit=2, _continue=first.metadata._continue)
+    assert caught.value.status == 410
+    body = status_of(caught.value)
+    assert body["reason"] == "Expired" and body["code"] == 410 and body["status"] == "Failure"
+    assert body["message"].startswith(EXPIRED_MESSAGE)
+    # As a real server does, the answer carries a token that goes on from the latest state.
+    everything = _names(core.list_namespaced_config_map(many_config_maps))
+    rest = core.list_namespaced_config_map(many_config_maps, _continue=body["metadata"]["continue"])
+    assert _names(first) + _names(rest) == everything
+
+
+def test_continue_token_ttl_over_the_control_api(core, server, clock, many_config_maps):
+    status, _, settings = raw_request(server, "GET", "/_emulator/settings")
+    assert status == 200 and settings["continueTokenTtl"] is None
+    status, _, settings = raw_request(server, "PUT", "/_emulator/continue-token-ttl", {"seconds": 300})
+    assert status == 200 and settings["continueTokenTtl"] == 300
+    first = core.list_namespaced_config_map(many_config_maps, limit=2)
+    clock.advance(299)
+    second = core.list_namespaced_config_map(many_config_maps, limit=2, _continue=first.metadata._continue)
+    assert _names(second) == ["cm-2", "cm-3"]
+    clock.advance(300)
+    with pytest.raises(ApiException) as caught:
+        core.list_namespaced_config_map(many_config_maps, limit=2, _continue=second.metadata._continue)
+    assert caught.value.status == 410 and status_of(caught.value)["reason"] == "Expired"
+    status, _, settings = raw_request(server, "PUT", "/_emulator/continue-token-ttl", {"seconds": None})
+    assert settings["continueTokenTtl"] is None
+    assert _names(core.list_namespaced_config_map(many_config_maps, limit=2, _continue=second.metadata._continue))
+    assert raw_request(server, "PUT", "/_emulator/continue-token-ttl", {"seconds": -1})[0] == 400
+
+
+def test_continue_token_ttl_from_the_constructor(clock, tmp_path):
+    emulator = Emulator(continue_token_ttl=0, clock=clock, ready_delay=0)
+    server = EmulatorServer(emulator).start()
+    try:
+        configuration = client.Configuration()
+        config.load_kube_config(
+            str(server.write_kubeconfig(tmp_path / "kubeconfig")), client_configuration=configuration
+        )
+        with client.ApiClient(configuration) as api:
+            core = client.CoreV1Api(api)
+            page = core.list_config_map_for_all_namespaces(limit=1)
+            assert page.metadata._continue
+            with pytest.raises(ApiException) as caught:
+                core.list_config_map_for_all_namespaces(limit=1, _continue=page.metadata._continue)
+            assert caught.value.status == 410 and status_of(caught.value)["reason"] == "Expired"
+    finally:
+        server.stop()
