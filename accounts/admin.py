@@ -1,12 +1,19 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.forms import ReadOnlyPasswordHashField
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
+from django.urls import reverse
+from django.utils.html import format_html_join
+
+from paas.admin import AuditedAdmin
+from paas.audit import audit_record, audited, snapshot
+from paas.formatting import rupiah
 
 from . import services
 from .exceptions import SelfLockout
 from .models import User
+from .selectors import user_list_admin
 
 
 class UserCreationForm(forms.ModelForm):
@@ -51,8 +58,8 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "role", "is_active", "last_login", "created_at"]
+class UserAdmin(AuditedAdmin):
+    list_display = ["email", "name", "role", "is_active", "balance", "last_login", "created_at"]
     list_filter = ["role", "is_active"]
     search_fields = ["email", "name"]
     ordering = ["-created_at"]
@@ -61,6 +68,7 @@ class UserAdmin(admin.ModelAdmin):
         (None, {"fields": ["id", "email", "name", "password"]}),
         ("Access", {"fields": ["role", "is_active"]}),
         ("History", {"fields": ["last_login", "created_at", "updated_at"]}),
+        ("Everything of theirs", {"fields": ["related"]}),
     ]
     add_fieldsets = [(None, {"fields": ["email", "name", "role", "password"]})]
 
@@ -75,16 +83,46 @@ class UserAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The email is the login: changing it is a support procedure, not a form edit.
-        return ["id", "email", "last_login", "created_at", "updated_at"] if obj else []
+        return ["id", "email", "last_login", "created_at", "updated_at", "related"] if obj else []
+
+    def get_queryset(self, request):
+        return user_list_admin()
+
+    @admin.display(description="balance", ordering="balance")
+    def balance(self, obj):
+        return rupiah(obj.balance)
+
+    @admin.display(description="links")
+    def related(self, obj):
+        links = [
+            ("wallet", "billing_wallet", "user__id__exact"),
+            ("ledger", "billing_transaction", "user__id__exact"),
+            ("subscriptions", "subscriptions_subscription", "user__id__exact"),
+            ("instances", "pods_serviceinstance", "owner__id__exact"),
+            ("emails", "notifications_emailmessage", "user__id__exact"),
+            ("webhooks", "notifications_webhookendpoint", "user__id__exact"),
+        ]
+        return format_html_join(
+            " · ",
+            '<a href="{}?{}={}">{}</a>',
+            ((reverse(f"admin:{view}_changelist"), param, obj.pk, label) for label, view, param in links),
+        )
 
     def save_model(self, request, obj, form, change):
         if change:
             data = {k: form.cleaned_data[k] for k in ("name", "role", "is_active")}
-            services.user_update_by_admin(actor=request.user, user=obj, data=data)
+            original = User.objects.get(pk=obj.pk)
+            audited(
+                request.user,
+                "user.change",
+                original,
+                lambda: services.user_update_by_admin(actor=request.user, user=original, data=data),
+            )
         else:
             created = services.user_create(
                 email=obj.email, password=form.cleaned_data["password"], name=obj.name, role=obj.role
             )
+            audit_record(actor=request.user, action="user.create", target=created, after=snapshot(created))
             obj.pk = created.pk
 
     # Accounts with a ledger or history must keep existing: deactivate instead.
@@ -93,11 +131,10 @@ class UserAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deactivate selected users (and sign them out)")
     def deactivate_users(self, request, queryset):
-        done = 0
-        for user in queryset:
-            try:
-                services.user_deactivate(actor=request.user, user=user)
-                done += 1
-            except SelfLockout as exc:
-                self.message_user(request, exc.message, messages.WARNING)
-        self.message_user(request, f"{done} user(s) deactivated.", messages.SUCCESS)
+        self.run_each(
+            request,
+            queryset,
+            "user.deactivate",
+            lambda user: services.user_deactivate(actor=request.user, user=user),
+            "deactivated",
+        )

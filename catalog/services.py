@@ -12,6 +12,7 @@ from django.db.models import ProtectedError
 
 from paas.exceptions import Conflict
 
+from . import hooks
 from .models import Plan, Service
 from .seed_data import SEED_SERVICES
 
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 SERVICE_FIELDS = ("slug", "name", "description", "category", "template", "version", "is_active")
 PLAN_FIELDS = ("slug", "name", "price_monthly", "cpu_millicores", "memory_mb", "storage_gb", "is_active")
+SIZE_FIELDS = ("cpu_millicores", "memory_mb", "storage_gb")
 
 
 def _save(obj: models.Model, *, duplicate: dict[str, list[str]], update_fields: list[str] | None = None) -> None:
@@ -147,15 +149,18 @@ def plan_create(
 
 @transaction.atomic
 def plan_update(*, plan: Plan, data: dict[str, Any]) -> Plan:
-    """Set the given fields (a subset of ``PLAN_FIELDS``). New sizes apply to instances when
-    they are next reconciled; prices to the next renewal."""
+    """Set the given fields (a subset of ``PLAN_FIELDS``). New sizes reach the instances on the
+    plan at once (``catalog.hooks``: they are reconciled); prices apply from the next renewal."""
     fields = [f for f in PLAN_FIELDS if f in data]
     if "slug" in data:
         _check_plan_slug_free(service=plan.service, slug=data["slug"], exclude_id=plan.pk)
+    resized = any(f in SIZE_FIELDS and data[f] != getattr(plan, f) for f in fields)
     for field in fields:
         setattr(plan, field, data[field])
     if fields:
         _save(plan, duplicate=_plan_duplicate(), update_fields=[*fields, "updated_at"])
+    if resized:
+        hooks.plan_resized(plan)
     return plan
 
 

@@ -1,7 +1,8 @@
-from django.contrib import admin, messages
+from django.contrib import admin
+
+from paas.admin import AuditedAdmin
 
 from . import services
-from .exceptions import EmailNotResendable
 from .models import EmailMessage, WebhookDelivery, WebhookEndpoint
 
 
@@ -10,7 +11,7 @@ def _all_fields(model, *, but=()) -> list[str]:
 
 
 @admin.register(EmailMessage)
-class EmailMessageAdmin(admin.ModelAdmin):
+class EmailMessageAdmin(AuditedAdmin):
     list_display = ["to", "template", "subject", "status", "attempts", "sent_at", "created_at"]
     list_filter = ["status", "template"]
     search_fields = ["to", "subject", "provider_id", "user__email"]
@@ -33,22 +34,18 @@ class EmailMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send the selected emails again")
     def resend(self, request, queryset):
-        sent, refused = 0, 0
-        for message in queryset.select_related("user"):
-            try:
-                services.email_resend(message=message)
-                sent += 1
-            except EmailNotResendable:
-                refused += 1
-        self.message_user(request, f"{sent} email(s) queued again.", messages.SUCCESS)
-        if refused:
-            self.message_user(
-                request, f"{refused} email(s) carried a single-use link and were not sent again.", messages.WARNING
-            )
+        # A single-use link (a sent reset email) cannot be copied: refused, with the reason.
+        self.run_each(
+            request,
+            queryset.select_related("user"),
+            "email.resend",
+            lambda m: services.email_resend(message=m),
+            "queued again",
+        )
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(AuditedAdmin):
     list_display = ["url", "user", "is_active", "consecutive_failures", "last_success_at", "disabled_at", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["url", "user__email", "description"]
@@ -65,17 +62,19 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description="Turn off the selected endpoints (and tell their owners)")
     def disable(self, request, queryset):
-        count = sum(
-            services.webhook_endpoint_disable(endpoint=endpoint, reason="Turned off by an operator.")
-            for endpoint in queryset.select_related("user")
+        self.run_each(
+            request,
+            queryset.select_related("user"),
+            "webhook.disable",
+            lambda e: services.webhook_endpoint_disable(endpoint=e, reason="Turned off by an operator."),
+            "turned off",
         )
-        self.message_user(request, f"{count} endpoint(s) turned off.", messages.SUCCESS)
 
     @admin.action(description="Turn on the selected endpoints")
     def enable(self, request, queryset):
-        for endpoint in queryset:
-            services.webhook_endpoint_enable(endpoint=endpoint)
-        self.message_user(request, f"{queryset.count()} endpoint(s) turned on.", messages.SUCCESS)
+        self.run_each(
+            request, queryset, "webhook.enable", lambda e: services.webhook_endpoint_enable(endpoint=e), "turned on"
+        )
 
     def save_model(self, request, obj, form, change):
         # Only the description is editable here; workflow fields change through the actions.
@@ -83,7 +82,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(AuditedAdmin):
     list_display = ["event", "endpoint", "status", "attempts", "response_status", "latency_ms", "created_at"]
     list_filter = ["status", "event"]
     search_fields = ["endpoint__url", "endpoint__user__email", "=event_id"]
@@ -101,8 +100,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deliver the selected events again")
     def redeliver(self, request, queryset):
-        count = 0
-        for delivery in queryset.select_related("endpoint"):
-            services.webhook_delivery_redeliver(delivery=delivery)
-            count += 1
-        self.message_user(request, f"{count} delivery(ies) queued again.", messages.SUCCESS)
+        self.run_each(
+            request,
+            queryset.select_related("endpoint"),
+            "webhook.redeliver",
+            lambda d: services.webhook_delivery_redeliver(delivery=d),
+            "queued again",
+        )

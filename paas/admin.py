@@ -1,6 +1,29 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import model_ngettext
+from django.core.exceptions import ValidationError
 
-from paas.models import IdempotencyRecord
+from paas.audit import audited
+from paas.exceptions import DomainError
+from paas.models import AuditEntry, IdempotencyRecord
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Console actions that run a service on each selected object, write an audit entry for each
+    (refusals too), and tell the operator how it went."""
+
+    def run_each(self, request, queryset, action: str, call, done: str, *, reason: str = "") -> int:
+        """``call(obj)`` for each object; returns how many went through."""
+        ok = 0
+        for obj in queryset:
+            try:
+                audited(request.user, action, obj, lambda obj=obj: call(obj), reason=reason)
+                ok += 1
+            except DomainError as exc:
+                self.message_user(request, f"{obj}: {exc.message}", messages.WARNING)
+            except ValidationError as exc:
+                self.message_user(request, f"{obj}: {' '.join(exc.messages)}", messages.WARNING)
+        self.message_user(request, f"{ok} {model_ngettext(self.model._meta, ok)} {done}.", messages.SUCCESS)
+        return ok
 
 
 @admin.register(IdempotencyRecord)
@@ -12,6 +35,27 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     search_fields = ["key", "user__email", "path"]
     list_select_related = ["user"]
     readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Every operator action, with before and after: read-only, for everyone."""
+
+    list_display = ["created_at", "actor", "action", "target_type", "target_repr", "reason", "outcome"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "target_repr", "reason", "actor__email"]
+    list_select_related = ["actor"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -6,3 +6,8 @@ class PaasConfig(AppConfig):
 
     name = "paas"
     verbose_name = "Platform"
+
+    def ready(self) -> None:
+        from . import metrics
+
+        metrics.register()

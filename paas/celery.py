@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import before_task_publish, task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paas.settings.base")
 
@@ -40,3 +40,19 @@ def _forget_request_id(task=None, **kwargs) -> None:
     token = getattr(task.request, "paas_request_id_token", None)
     if token is not None:
         request_id_var.reset(token)
+
+
+@worker_init.connect
+def _serve_worker_metrics(**kwargs) -> None:
+    """With ``WORKER_METRICS_PORT`` set, the worker serves its measurements (reconcile durations,
+    cluster errors) for Prometheus. Pool processes share them through ``PROMETHEUS_MULTIPROC_DIR``."""
+    port = os.environ.get("WORKER_METRICS_PORT")
+    if not port:
+        return
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess, start_http_server
+
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(int(port), registry=registry)

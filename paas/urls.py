@@ -7,9 +7,6 @@ from paas import health, views
 handler404 = "paas.views.not_found"
 handler500 = "paas.views.server_error"
 
-admin.site.site_header = "PaaS operator console"
-admin.site.site_title = "PaaS admin"
-
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

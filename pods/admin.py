@@ -2,13 +2,14 @@
 API, run through the same services. Workflow fields are read-only: operators act through actions."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.models import Plan
-from paas.exceptions import DomainError
+from paas.admin import AuditedAdmin
+from paas.audit import audit_record, snapshot
 from templates.config import config_validate
 
 from . import services
@@ -77,7 +78,7 @@ class WaitingFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceInstance)
-class ServiceInstanceAdmin(admin.ModelAdmin):
+class ServiceInstanceAdmin(AuditedAdmin):
     list_display = [
         "name",
         "owner",
@@ -124,6 +125,7 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
         created = services.instance_create(
             owner=data["owner"], plan=data["plan"], name=data["name"], config=data["config"], actor=request.user
         )
+        audit_record(actor=request.user, action="instance.create", target=created, after=snapshot(created))
         obj.pk = created.pk
 
     @admin.display(description="status", ordering="status")
@@ -147,14 +149,8 @@ class ServiceInstanceAdmin(admin.ModelAdmin):
         return instance_is_stale(obj)
 
     def _run(self, request, queryset, action, done: str) -> None:
-        ok = 0
-        for instance in queryset:
-            try:
-                action(instance=instance, actor=request.user)
-                ok += 1
-            except DomainError as exc:
-                self.message_user(request, f"{instance.name}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{ok} instance(s) {done}.", messages.SUCCESS)
+        name = action.__name__.replace("instance_", "instance.")
+        self.run_each(request, queryset, name, lambda instance: action(instance=instance, actor=request.user), done)
 
     @admin.action(description="Restart the selected instances")
     def restart(self, request, queryset):

@@ -8,8 +8,11 @@ class PodsConfig(AppConfig):
     verbose_name = "Instances"
 
     def ready(self) -> None:
+        from catalog import hooks as catalog_hooks
         from paas.health import REPORTED_CHECKS
 
+        from .services import instances_refresh_for_plan
         from .services.cluster import check_cluster
 
         REPORTED_CHECKS["cluster"] = check_cluster
+        catalog_hooks.on_plan_resized(lambda plan: instances_refresh_for_plan(plan=plan))

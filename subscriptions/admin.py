@@ -2,12 +2,12 @@
 the actions operators need, run through the same services as the API."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
-from paas.exceptions import DomainError
+from paas.admin import AuditedAdmin
 
 from . import services
 from .models import Subscription, SubscriptionEvent
@@ -36,7 +36,7 @@ class ReasonForm(forms.Form):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(AuditedAdmin):
     list_display = [
         "name",
         "user",
@@ -73,15 +73,18 @@ class SubscriptionAdmin(admin.ModelAdmin):
         url = reverse("admin:pods_serviceinstance_change", args=[obj.instance_id])
         return format_html('<a href="{}">{}</a>', url, obj.instance.status)
 
-    def _each(self, request, queryset, action, done: str, **kwargs) -> None:
-        ok = 0
-        for subscription in queryset:
-            try:
-                action(subscription=subscription, actor=request.user, **kwargs)
-                ok += 1
-            except DomainError as exc:
-                self.message_user(request, f"{subscription.name}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{ok} subscription(s) {done}.", messages.SUCCESS)
+    def _each(self, request, queryset, action, done: str, reason: str = "", **kwargs) -> None:
+        name = action.__name__.replace("subscription_", "subscription.")
+        if reason:
+            kwargs["reason"] = reason
+        self.run_each(
+            request,
+            queryset,
+            name,
+            lambda subscription: action(subscription=subscription, actor=request.user, **kwargs),
+            done,
+            reason=reason,
+        )
 
     def _with_reason(self, request, queryset, title: str, run, *, days: bool = False):
         """Ask for a reason (and a number of days) on an intermediate page, then run."""

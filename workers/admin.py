@@ -1,8 +1,10 @@
 """The operator console for worker nodes: status at a glance, last seen, cordon actions."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html
+
+from paas.admin import AuditedAdmin
 
 from . import services
 from .models import NodeEvent, WorkerNode
@@ -25,7 +27,7 @@ class NodeEventInline(admin.TabularInline):
 
 
 @admin.register(WorkerNode)
-class WorkerNodeAdmin(admin.ModelAdmin):
+class WorkerNodeAdmin(AuditedAdmin):
     list_display = [
         "name",
         "status_badge",
@@ -68,12 +70,16 @@ class WorkerNodeAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cordon: no new apps on the selected nodes")
     def cordon(self, request, queryset):
-        for node in queryset:
-            services.node_set_cordoned(node=node, cordoned=True)
-        self.message_user(request, f"{queryset.count()} node(s) cordoned.", messages.SUCCESS)
+        self.run_each(
+            request, queryset, "node.cordon", lambda n: services.node_set_cordoned(node=n, cordoned=True), "cordoned"
+        )
 
     @admin.action(description="Uncordon the selected nodes")
     def uncordon(self, request, queryset):
-        for node in queryset:
-            services.node_set_cordoned(node=node, cordoned=False)
-        self.message_user(request, f"{queryset.count()} node(s) uncordoned.", messages.SUCCESS)
+        self.run_each(
+            request,
+            queryset,
+            "node.uncordon",
+            lambda n: services.node_set_cordoned(node=n, cordoned=False),
+            "uncordoned",
+        )

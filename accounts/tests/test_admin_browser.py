@@ -56,7 +56,7 @@ def test_operator_logs_in_searches_and_deactivates_a_user(browser, live_server, 
     Select(browser.find_element(By.NAME, "action")).select_by_value("deactivate_users")
     browser.find_element(By.NAME, "index").click()
     wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "ul.messagelist")))
-    assert "1 user(s) deactivated." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+    assert "1 user deactivated." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
 
     target.refresh_from_db()
     assert target.is_active is False

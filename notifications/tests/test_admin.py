@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from notifications import services
 from notifications.models import EmailMessage, WebhookDelivery, WebhookEndpoint
+from paas.models import AuditEntry
 
 from .factories import EmailMessageFactory, WebhookDeliveryFactory, WebhookEndpointFactory
 
@@ -69,7 +70,8 @@ def test_resend_action_queues_copies(operator, user, django_capture_on_commit_ca
         )
 
     assert response.status_code == 200
-    assert "1 email(s) queued again." in response.content.decode()
+    assert "1 email message queued again." in response.content.decode()
+    assert AuditEntry.objects.get(action="email.resend").target_id == str(failed.pk)
     assert EmailMessage.objects.filter(user=user, status=EmailMessage.Status.SENT).count() == 1
     assert len(mail.outbox) == 1
 

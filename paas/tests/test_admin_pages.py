@@ -27,6 +27,7 @@ from catalog.tests.factories import PlanFactory
 from conftest import client_for
 from notifications.tests.factories import EmailMessageFactory, WebhookDeliveryFactory
 from pods import services as pods_services
+from pods.models import ServiceInstance
 from pods.tests.factories import make_instance, stray_secret
 from subscriptions.tests.factories import buy as subscriptions_buy
 
@@ -72,6 +73,10 @@ def console(client, admin_user, user, cluster, django_capture_on_commit_callback
     _an_instance_swept(cluster, user)
     subscriptions_buy(user)
     client.login(username=admin_user.email, password=DEFAULT_PASSWORD)
+    # An operator action through the console, so the audit trail has a row.
+    instance = ServiceInstance.objects.first()
+    changelist = reverse("admin:pods_serviceinstance_changelist")
+    client.post(changelist, {"action": "reconcile_now", "_selected_action": [str(instance.pk)]})
     return client
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,7 @@ from django.utils import timezone
 
 from paas.crypto import SealError
 from pods.cluster import Cluster, ClusterError, ClusterRefused, ClusterUnavailable, rfc3339
+from pods.metrics import CLUSTER_ERRORS, RECONCILE_SECONDS
 from pods.models import InstanceEvent, ServiceInstance
 from templates.exceptions import TemplateError
 
@@ -96,6 +98,15 @@ def _load(instance_id) -> ServiceInstance:
 
 def reconcile(instance_id: uuid.UUID | str, *, cluster: Cluster | None = None) -> Result:
     """Bring one instance's objects in line with what it should be, and record its status."""
+    started = time.monotonic()
+    result = _reconcile(instance_id, cluster)
+    RECONCILE_SECONDS.labels(result.outcome.value).observe(time.monotonic() - started)
+    if result.outcome in (Outcome.UNREACHABLE, Outcome.REFUSED):
+        CLUSTER_ERRORS.labels(result.outcome.value).inc()
+    return result
+
+
+def _reconcile(instance_id, cluster: Cluster | None) -> Result:
     token = lease_claim(instance_id)
     if token is None:
         return Result(Outcome.BUSY)

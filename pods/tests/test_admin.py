@@ -48,7 +48,7 @@ def test_actions_run_the_services_and_report(console, admin_user, user, cluster)
     response = console.post(
         changelist, {"action": "stop", "_selected_action": [str(running.pk), str(deleted.pk)]}, follow=True
     )
-    assert "2 instance(s) stopping" in response.content.decode()
+    assert "2 service instances stopping" in response.content.decode()
     console.post(changelist, {"action": "delete_instances", "_selected_action": [str(deleted.pk)]})
     response = console.post(changelist, {"action": "start", "_selected_action": [str(deleted.pk)]}, follow=True)
     assert "restore it first" in response.content.decode()
