@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from paas import health, views
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("paas.api_router")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # Any other /api/ path is the JSON 404 of the envelope, DEBUG or not (never Django's HTML page).
     re_path(r"^api/", views.not_found),
     path("admin/", admin.site.urls),
