@@ -1,13 +1,15 @@
 import django_filters
 
+from paas.filters import FilterSet, IsoDateTimeFilter
+
 from .models import Transaction
 
 
-class TransactionFilterSet(django_filters.FilterSet):
+class TransactionFilterSet(FilterSet):
     type = django_filters.ChoiceFilter(choices=Transaction.Type.choices)
     status = django_filters.ChoiceFilter(choices=Transaction.Status.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Transaction

@@ -127,7 +127,10 @@ class Transaction(TimeStampedModel):
 
 
 class InvoiceSequence(models.Model):
-    """The last invoice number issued in a year; its row lock keeps numbering gap-free."""
+    """The last invoice number issued in a year; its row lock keeps numbering gap-free.
+
+    On PostgreSQL only the trigger of migration 0004 takes numbers from it, at commit.
+    """
 
     year = models.PositiveIntegerField(primary_key=True)
     last_number = models.PositiveIntegerField(default=0)
@@ -143,13 +146,15 @@ class Invoice(TimeStampedModel):
     """The invoice for one completed top-up or charge, frozen at issue time.
 
     Customer, seller and lines are copied in so that later profile or settings changes never alter
-    an issued invoice. Numbers are ``INV-YYYY-NNNNNN``, gap-free per year.
+    an issued invoice. Numbers are ``INV-YYYY-NNNNNN``, gap-free per year. On PostgreSQL an invoice
+    is numbered by a deferred trigger while its transaction commits (migration 0004), so within
+    that transaction ``number`` and ``sequence`` are still empty; every committed invoice has both.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    number = models.CharField(max_length=20, unique=True)
+    number = models.CharField(max_length=20, unique=True, null=True, blank=True)
     year = models.PositiveIntegerField()
-    sequence = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField(null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
     transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="invoice")
     issued_at = models.DateTimeField()
@@ -166,10 +171,15 @@ class Invoice(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["year", "sequence"], name="billing_invoice_year_sequence_unique"),
             models.CheckConstraint(condition=Q(total__gt=0), name="billing_invoice_total_positive"),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True, sequence__isnull=True)
+                | Q(number__isnull=False, sequence__isnull=False),
+                name="billing_invoice_numbered_whole",
+            ),
         ]
 
     def __str__(self) -> str:
-        return self.number
+        return self.number or f"Invoice {self.pk} (numbered at commit)"
 
 
 class PaymentNotification(models.Model):

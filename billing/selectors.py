@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from paas.bulk import any_of
 from paas.selectors import get_or_not_found
 
 from .hooks import Renewal, upcoming_renewals
@@ -55,6 +56,13 @@ def invoice_get_for_user(*, user, invoice_id) -> Invoice:
 def wallet_balance(*, user) -> Decimal:
     balance = Wallet.objects.filter(user=user).values_list("balance", flat=True).first()
     return ZERO if balance is None else balance
+
+
+def wallet_balances(*, user_ids: Iterable) -> dict:
+    """``wallet_balance`` of many users in one query: user id -> balance (zero without a wallet)."""
+    ids = set(user_ids)
+    found = dict(Wallet.objects.filter(any_of(Wallet, "user", list(ids))).values_list("user_id", "balance"))
+    return {user_id: found.get(user_id, ZERO) for user_id in ids}
 
 
 @dataclass(frozen=True)

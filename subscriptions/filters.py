@@ -1,9 +1,11 @@
 import django_filters
 
+from paas.filters import FilterSet
+
 from .models import Subscription
 
 
-class SubscriptionFilterSet(django_filters.FilterSet):
+class SubscriptionFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=Subscription.Status.choices)
     service = django_filters.CharFilter(field_name="service__slug")
 

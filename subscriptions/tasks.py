@@ -13,12 +13,15 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="subscriptions.billing_clock", ignore_result=True)
 def billing_clock_task() -> dict:
-    """Renew, suspend, expire and warn what is due, then catch up on instance follow-ups.
+    """Renew, suspend, expire and warn what is due, then catch up on reactions that were lost:
+    instance follow-ups, and suspended subscriptions their owner's balance now pays for.
     Safe to overlap and to retry: batches are locked with SKIP LOCKED and every renewal charge
     carries its period's idempotency key (see ``services.clock``)."""
     report = services.billing_clock()
     for instance_id in services.followups_due():
         enqueue(instance_followup_task, str(instance_id))
+    for user_id in services.resumes_due():
+        enqueue(resume_paid_task, str(user_id))
     return vars(report)
 
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from billing.exceptions import InvalidNotification
 from billing.models import Invoice, Transaction
 from billing.services import TOPUP_MAX, TOPUP_MIN
-from paas.api.serializers import StrictInputSerializer
+from paas.api.serializers import OutputModelSerializer, StrictInputSerializer
 
 # At most 12 integer digits (the ledger's 14 digits minus 2 decimals), at most 2 decimals, ASCII only.
 _AMOUNT_RE = re.compile(r"-?[0-9]{1,12}(?:\.[0-9]{1,2})?", re.ASCII)
@@ -109,7 +109,7 @@ class MoneyField(serializers.Field):
         return f"{value:.2f}"
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(OutputModelSerializer):
     subscription = serializers.UUIDField(source="subscription_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -181,6 +181,8 @@ class BalanceSerializer(serializers.Serializer):
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
+    # Empty only inside the transaction that issues it (numbered at commit): never null to clients.
+    number = serializers.CharField(read_only=True)
     customer = serializers.SerializerMethodField()
     transaction = serializers.UUIDField(source="transaction_id", read_only=True)
     type = serializers.CharField(source="transaction.type", read_only=True)

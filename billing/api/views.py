@@ -14,6 +14,8 @@ from billing.models import Invoice, Transaction
 from billing.pdf import invoice_render_pdf
 from paas.api.idempotency import idempotent
 from paas.api.permissions import IsAdministrator
+from paas.api.throttling import UserActionThrottle
+from paas.audit import audited_create
 
 from .serializers import (
     AdjustmentInputSerializer,
@@ -50,6 +52,8 @@ class BalanceView(APIView):
 
 class TopupView(APIView):
     permission_classes = [IsAuthenticated]
+    throttle_classes = [UserActionThrottle]
+    user_throttle_scopes = {"post": "topup"}
 
     @extend_schema(request=TopupCreateInputSerializer, responses={201: TopupSerializer}, tags=["billing"])
     @idempotent
@@ -144,8 +148,13 @@ class AdminTransactionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def refund(self, request, pk=None):
         data = RefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        refund = services.transaction_refund_by_admin(
-            actor=request.user, transaction=self.get_object(), reason=data.validated_data["reason"]
+        refund = audited_create(
+            request.user,
+            "transaction.refund",
+            lambda: services.transaction_refund_by_admin(
+                actor=request.user, transaction=self.get_object(), reason=data.validated_data["reason"]
+            ),
+            reason=data.validated_data["reason"],
         )
         return Response(AdminTransactionSerializer(refund).data, status=status.HTTP_201_CREATED)
 
@@ -161,10 +170,15 @@ class AdminAdjustmentView(APIView):
         data = AdjustmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         target = user_get_admin(user_id=data.validated_data["user"])
-        adjustment = services.wallet_adjust(
-            actor=request.user,
-            user=target,
-            amount=data.validated_data["amount"],
+        adjustment = audited_create(
+            request.user,
+            "wallet.adjust",
+            lambda: services.wallet_adjust(
+                actor=request.user,
+                user=target,
+                amount=data.validated_data["amount"],
+                reason=data.validated_data["reason"],
+            ),
             reason=data.validated_data["reason"],
         )
         return Response(AdminTransactionSerializer(adjustment).data, status=status.HTTP_201_CREATED)

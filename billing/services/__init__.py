@@ -3,7 +3,8 @@
 Rules every function here keeps:
 - A balance changes only while its wallet row is locked (``select_for_update``), in the same
   database transaction as the ledger row that explains it. Locks are always taken in the order
-  wallet -> transaction row -> invoice sequence, so two flows never deadlock.
+  wallet -> transaction row -> invoice sequence, so two flows never deadlock (the invoice
+  sequence is taken last of all, while the transaction commits: see ``invoices``).
 - A debit never takes the balance below zero (``InsufficientBalance``), except a clawback of a
   payment the gateway took back (see the debt policy on ``Wallet``).
 - Completed ledger rows are never edited; corrections are new rows.
@@ -15,6 +16,7 @@ Rules every function here keeps:
 from .invoices import invoice_issue
 from .ledger import (
     Charge,
+    Charged,
     transaction_refund_by_admin,
     wallet_adjust,
     wallet_charge,
@@ -35,6 +37,7 @@ __all__ = [
     "TOPUP_MAX",
     "TOPUP_MIN",
     "Charge",
+    "Charged",
     "invoice_issue",
     "notification_receive",
     "topup_apply_status",

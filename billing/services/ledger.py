@@ -14,9 +14,10 @@ from django.utils import timezone
 from billing import hooks
 from billing.exceptions import AlreadyRefunded, InsufficientBalance, NotRefundable
 from billing.models import ZERO, Transaction, Wallet
+from paas.bulk import any_of, insert_rows, select_matching, update_rows
 from paas.exceptions import IdempotencyKeyMismatch
 
-from .invoices import invoice_issue, invoice_issue_many
+from .invoices import ChargeRow, invoice_issue, invoice_issue_rows
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def wallet_charge(
         subscription_id=subscription_id,
         idempotency_key=idempotency_key,
     )
-    invoice_issue(transaction=charge)
+    invoice_issue(transaction=charge, user=user)
     return charge
 
 
@@ -165,66 +166,87 @@ class Charge:
     subscription_id: uuid.UUID | None = None
 
 
-@db_transaction.atomic
-def wallet_charge_many(charges: Sequence[Charge]) -> list[Transaction | None]:
-    """Many charges in one database transaction (the billing clock's renewals), each made in full
-    or refused, with the same rules as ``wallet_charge``.
+@dataclass(frozen=True)
+class Charged:
+    """A charge ``wallet_charge_many`` made, or found made already under its key (``replayed``)."""
 
-    Returns, in order, the CHARGE row of each (the first one when its idempotency key was
-    already used) or None when the wallet did not cover it (or is in debt). Wallets are locked in
-    user id order, and invoice numbers are taken in one go at the end, so a batch holds the
-    shared counter for as little time as one charge does.
+    transaction_id: uuid.UUID
+    amount: Decimal  # what was taken, positive
+    replayed: bool = False
+
+
+@db_transaction.atomic
+def wallet_charge_many(charges: Sequence[Charge]) -> list[Charged | None]:
+    """Many charges in one database transaction (the billing clock's renewals), each made in full
+    or refused, with the rules of ``wallet_charge``, in a constant number of queries.
+
+    Returns, in order, ``Charged`` (the earlier charge when its idempotency key was used
+    already), or None when the wallet does not cover it (or is in debt). Wallets are locked in
+    user id order (two batches never deadlock) until the commit; every new balance is written
+    with its ledger row in this transaction; the invoices are numbered in one go at commit.
     """
     if not charges:
         return []
     amounts = [_positive(c.amount) for c in charges]
-    user_ids = sorted({c.user_id for c in charges}, key=str)
-    wallets = {
-        w.user_id: w for w in Wallet.objects.select_for_update().filter(user_id__in=user_ids).order_by("user_id")
-    }
-    keys = [c.idempotency_key for c in charges]
-    seen = {
-        (t.user_id, t.idempotency_key): t
-        for t in Transaction.objects.filter(user_id__in=user_ids, idempotency_key__in=keys)
-    }
+    user_ids = {c.user_id for c in charges}
+    balances = dict(
+        Wallet.objects.select_for_update()
+        .filter(any_of(Wallet, "user", list(user_ids)))
+        .order_by("user_id")
+        .values_list("user_id", "balance")
+    )
+    earlier_charges = select_matching(
+        Transaction,
+        {"user_id": [c.user_id for c in charges], "idempotency_key": [c.idempotency_key for c in charges]},
+        ["user_id", "idempotency_key", "id", "type", "amount", "subscription_id"],
+    )
+    seen = {(user_id, key): rest for user_id, key, *rest in earlier_charges}
     now = timezone.now()
-    results: list[Transaction | None] = []
-    rows: list[Transaction] = []
+    results: list[Charged | None] = []
+    rows: dict[str, list] = {
+        "id": [],
+        "user_id": [],
+        "amount": [],
+        "balance_after": [],
+        "description": [],
+        "subscription_id": [],
+        "idempotency_key": [],
+    }
+    invoices: list[ChargeRow] = []
     for charge, amount in zip(charges, amounts, strict=True):
         subscription_id = _uuid_or_none(charge.subscription_id)
         earlier = seen.get((charge.user_id, charge.idempotency_key))
         if earlier is not None:
-            if earlier.type != Type.CHARGE or earlier.amount != -amount or earlier.subscription_id != subscription_id:
+            pk, type_, earlier_amount, earlier_subscription = earlier
+            if type_ != Type.CHARGE or earlier_amount != -amount or earlier_subscription != subscription_id:
                 raise IdempotencyKeyMismatch()
-            results.append(earlier)
+            results.append(Charged(transaction_id=pk, amount=amount, replayed=True))
             continue
-        wallet = wallets.get(charge.user_id)
-        if wallet is None or wallet.balance < amount:
+        balance = balances.get(charge.user_id)
+        if balance is None or balance < amount:
             results.append(None)
             continue
-        wallet.balance -= amount
-        wallet.updated_at = now
-        row = Transaction(
-            id=uuid.uuid4(),
-            user_id=charge.user_id,
-            type=Type.CHARGE,
-            status=Status.COMPLETED,
-            amount=-amount,
-            balance_after=wallet.balance,
-            completed_at=now,
-            created_at=now,
-            updated_at=now,
-            description=charge.description[:255],
-            subscription_id=subscription_id,
-            idempotency_key=charge.idempotency_key,
-        )
-        seen[(charge.user_id, charge.idempotency_key)] = row
-        rows.append(row)
-        results.append(row)
-    if rows:
-        Transaction.objects.bulk_create(rows)
-        Wallet.objects.bulk_update([wallets[uid] for uid in {r.user_id for r in rows}], ["balance", "updated_at"])
-        invoice_issue_many(transactions=rows)
+        balances[charge.user_id] = balance = balance - amount
+        pk = uuid.uuid4()
+        description = charge.description[:255]
+        for column, value in (
+            ("id", pk),
+            ("user_id", charge.user_id),
+            ("amount", -amount),
+            ("balance_after", balance),
+            ("description", description),
+            ("subscription_id", subscription_id),
+            ("idempotency_key", charge.idempotency_key),
+        ):
+            rows[column].append(value)
+        seen[(charge.user_id, charge.idempotency_key)] = (pk, Type.CHARGE, -amount, subscription_id)
+        invoices.append(ChargeRow(pk, charge.user_id, amount, description, now))
+        results.append(Charged(transaction_id=pk, amount=amount))
+    if invoices:
+        insert_rows(Transaction, rows, type=Type.CHARGE, status=Status.COMPLETED, completed_at=now)
+        charged = list({*rows["user_id"]})
+        update_rows(Wallet, "user_id", {"user_id": charged, "balance": [balances[u] for u in charged]}, updated_at=now)
+        invoice_issue_rows(invoices)
     return results
 
 

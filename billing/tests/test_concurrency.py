@@ -11,7 +11,7 @@ from django.test import Client
 
 from billing import services
 from billing.exceptions import InsufficientBalance
-from billing.models import Invoice, PaymentNotification, Transaction, Wallet
+from billing.models import Invoice, InvoiceSequence, PaymentNotification, Transaction, Wallet
 
 from .conftest import WEBHOOK
 from .factories import completed_topup, notification_for
@@ -149,3 +149,87 @@ def test_operator_refund_racing_gateway_refunds_reverses_the_topup_once(user, ad
     reversals = Transaction.objects.filter(user=user, type="REFUND", related=topup)
     assert reversals.aggregate(s=Sum("amount"))["s"] == Decimal("-60000.00")
     assert Wallet.objects.get(user=user).balance == Decimal("0.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_charges_on_different_wallets_keep_invoice_numbers_gap_free_through_rollbacks():
+    from django.db import transaction
+
+    from accounts.tests.factories import UserFactory
+
+    from .test_services import _invariant
+
+    users = [UserFactory() for _ in range(6)]
+    for u in users:
+        completed_topup(user=u, amount="1000000.00")
+
+    class CallerFailed(Exception):
+        pass
+
+    def work(i: int) -> int:
+        kept = 0
+        for n in range(12):
+            try:
+                with transaction.atomic():
+                    services.wallet_charge(user=users[i], amount=Decimal("1000.00"), description=f"charge {n}")
+                    if n % 3 == 0:
+                        raise CallerFailed  # the caller's own work failed after the charge
+                    if n % 3 == 1:
+                        try:
+                            with transaction.atomic():  # a savepoint: its charge goes, the outer one stays
+                                services.wallet_charge(user=users[i], amount=Decimal("500.00"), description="extra")
+                                raise CallerFailed
+                        except CallerFailed:
+                            pass
+            except CallerFailed:
+                continue
+            kept += 1
+        return kept
+
+    results = _run_in_threads(len(users), work)
+
+    assert results == [8] * len(users), results
+    invoices = Invoice.objects.all()
+    committed = len(users) * (1 + 8)  # a top-up each, and the charges that were not rolled back
+    assert invoices.count() == committed
+    assert sorted(invoices.values_list("sequence", flat=True)) == list(range(1, committed + 1))
+    assert not invoices.filter(number__isnull=True).exists()
+    assert InvoiceSequence.objects.get().last_number == committed
+    assert not Transaction.objects.filter(description="extra").exists()
+    for u in users:
+        _invariant(u)
+        assert Wallet.objects.get(user=u).balance == Decimal("1000000.00") - 8 * Decimal("1000.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_charge_does_not_wait_for_another_customers_open_transaction(user, other_user):
+    from django.db import transaction
+
+    completed_topup(user=user)
+    completed_topup(user=other_user)
+    charged, others_done = threading.Event(), threading.Event()
+    state = {"first_committed": False}
+
+    def first_customer() -> None:
+        # A purchase: the charge, then more work in the same transaction before it commits.
+        try:
+            with transaction.atomic():
+                services.wallet_charge(user=user, amount=Decimal("1000.00"), description="purchase")
+                charged.set()
+                others_done.wait(timeout=10)
+            state["first_committed"] = True
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first_customer)
+    holder.start()
+    try:
+        assert charged.wait(timeout=10)
+        services.wallet_charge(user=other_user, amount=Decimal("1000.00"), description="meanwhile")
+        committed_while_charging = state["first_committed"]
+    finally:
+        others_done.set()
+        holder.join(timeout=30)
+
+    assert not committed_while_charging  # the second charge finished while the first was still open
+    assert sorted(Invoice.objects.values_list("sequence", flat=True)) == [1, 2, 3, 4]

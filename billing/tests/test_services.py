@@ -179,26 +179,60 @@ def test_topup_create_refuses_bad_amounts(user, amount):
     assert not Transaction.objects.exists()
 
 
+# Invoices are numbered while their transaction commits: these tests commit for real.
+
+
+@pytest.mark.django_db(transaction=True)
 def test_invoice_numbers_are_sequential_per_year(user, other_user):
     a = completed_topup(user=user)
     b = completed_topup(user=other_user)
     c = services.wallet_charge(user=user, amount=Decimal("1000.00"), description="plan")
 
-    numbers = [t.invoice.number for t in (a, b, c)]
+    numbers = [Invoice.objects.get(transaction=t).number for t in (a, b, c)]
     year = a.completed_at.year
     assert numbers == [f"INV-{year}-000001", f"INV-{year}-000002", f"INV-{year}-000003"]
     assert InvoiceSequence.objects.get(year=year).last_number == 3
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_invoice_is_numbered_when_its_transaction_commits(user):
+    completed_topup(user=user)
+
+    with transaction.atomic():
+        charge = services.wallet_charge(user=user, amount=Decimal("1000.00"), description="plan")
+        pending = Invoice.objects.get(transaction=charge)
+        assert (pending.number, pending.sequence) == (None, None)
+
+    numbered = Invoice.objects.get(transaction=charge)
+    assert numbered.sequence == 2
+    assert numbered.number == f"INV-{charge.completed_at.year}-000002"
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_charge_leaves_no_gap_in_invoice_numbers(user):
     completed_topup(user=user)
     with pytest.raises(RuntimeError), transaction.atomic():
         services.wallet_charge(user=user, amount=Decimal("1000.00"), description="rolled back")
         raise RuntimeError("the caller's own work failed")
-    charge = services.wallet_charge(user=user, amount=Decimal("1000.00"), description="kept")
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():  # a savepoint rolled back
+            services.wallet_charge(user=user, amount=Decimal("1000.00"), description="rolled back too")
+            raise RuntimeError("the caller's own work failed")
+        charge = services.wallet_charge(user=user, amount=Decimal("1000.00"), description="kept")
 
-    assert charge.invoice.sequence == 2
+    assert Invoice.objects.get(transaction=charge).sequence == 2
     assert Invoice.objects.count() == 2
+    assert InvoiceSequence.objects.get().last_number == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_invoice_numbers_past_999999_keep_every_digit(user):
+    completed_topup(user=user)
+    InvoiceSequence.objects.update(last_number=999_999)
+
+    charge = services.wallet_charge(user=user, amount=Decimal("1000.00"), description="plan")
+
+    assert Invoice.objects.get(transaction=charge).number == f"INV-{charge.completed_at.year}-1000000"
 
 
 def test_completed_ledger_rows_cannot_be_changed_or_deleted(user):
@@ -292,3 +326,61 @@ def test_services_refuse_amounts_they_would_have_to_round_or_cannot_store(user, 
         services.wallet_adjust(actor=admin_user, user=user, amount=amount, reason="x")
     assert Wallet.objects.get(user=user).balance == Decimal("100000.00")
     assert Transaction.objects.filter(user=user).count() == 1
+
+
+def test_charge_many_charges_what_each_wallet_covers_and_replays_a_used_key(user, other_user):
+    completed_topup(user=user, amount="100000.00")
+    completed_topup(user=other_user, amount="10000.00")
+    # What a description may hold goes into the ledger as it is (the rows travel as arrays).
+    tricky = 'n8n "Pro", {team} \\ back-slash, NULL, émoji 😀'
+    charges = [
+        services.Charge(user_id=user.pk, amount=Decimal("30000.00"), description=tricky, idempotency_key="k1"),
+        services.Charge(user_id=other_user.pk, amount=Decimal("30000.00"), description="short", idempotency_key="k2"),
+        services.Charge(user_id=user.pk, amount=Decimal("50000.00"), description="second", idempotency_key="k3"),
+    ]
+
+    first, refused, second = services.wallet_charge_many(charges)
+
+    assert refused is None
+    assert (first.amount, first.replayed, second.amount) == (Decimal("30000.00"), False, Decimal("50000.00"))
+    row = Transaction.objects.get(pk=first.transaction_id)
+    assert (row.type, row.status, row.amount, row.balance_after) == ("CHARGE", "COMPLETED", Decimal("-30000.00"), 70000)
+    assert row.description == tricky
+    assert Transaction.objects.get(pk=second.transaction_id).balance_after == Decimal("20000.00")
+    assert Invoice.objects.get(transaction_id=first.transaction_id).lines[0]["description"] == tricky
+    assert Wallet.objects.get(user=user).balance == Decimal("20000.00")
+    assert Wallet.objects.get(user=other_user).balance == Decimal("10000.00")
+    for owner in (user, other_user):
+        completed = Transaction.objects.filter(user=owner, status="COMPLETED").aggregate(s=Sum("amount"))["s"]
+        assert Wallet.objects.get(user=owner).balance == completed
+
+    # the same keys again: the earlier charges, nothing new; a key reused for another amount: refused
+    again = services.wallet_charge_many(charges[:1])
+    assert again == [services.Charged(transaction_id=first.transaction_id, amount=Decimal("30000.00"), replayed=True)]
+    with pytest.raises(IdempotencyKeyMismatch):
+        services.wallet_charge_many(
+            [services.Charge(user_id=user.pk, amount=Decimal("1.00"), description="x", idempotency_key="k3")]
+        )
+    assert Transaction.objects.filter(user=user, type="CHARGE").count() == 2
+    assert Wallet.objects.get(user=user).balance == Decimal("20000.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_charges_is_numbered_at_commit_after_the_single_ones_before_it(user, other_user):
+    completed_topup(user=user, amount="100000.00")
+    completed_topup(user=other_user, amount="100000.00")
+    charges = [
+        services.Charge(user_id=u.pk, amount=Decimal("1000.00"), description=f"batch {n}", idempotency_key=f"b{n}")
+        for n, u in enumerate([user, other_user, user, other_user])
+    ]
+
+    with transaction.atomic():
+        charged = services.wallet_charge_many(charges)
+        assert not Invoice.objects.filter(sequence__isnull=False, transaction__description__startswith="batch")
+    single = services.wallet_charge(user=user, amount=Decimal("1000.00"), description="after")
+
+    batch = [Invoice.objects.get(transaction_id=c.transaction_id) for c in charged]
+    assert sorted(i.sequence for i in batch) == [3, 4, 5, 6]  # after the two top-ups
+    assert Invoice.objects.get(transaction=single).sequence == 7
+    assert InvoiceSequence.objects.get().last_number == 7
+    assert {i.number for i in batch} == {f"INV-{i.year}-{i.sequence:06d}" for i in batch}

@@ -2,26 +2,26 @@ from rest_framework import serializers
 
 from catalog.models import Plan, Service
 from catalog.selectors import id_or_slug_lookup
-from paas.api.serializers import StrictBooleanField, StrictInputSerializer
+from paas.api.serializers import OutputModelSerializer, StrictBooleanField, StrictInputSerializer
 from pods.api.serializers import InstanceSerializer
 from subscriptions.models import Subscription
 
 
-class _ServiceSummary(serializers.ModelSerializer):
+class _ServiceSummary(OutputModelSerializer):
     class Meta:
         model = Service
         fields = ["id", "slug", "name"]
         read_only_fields = fields
 
 
-class _PlanSummary(serializers.ModelSerializer):
+class _PlanSummary(OutputModelSerializer):
     class Meta:
         model = Plan
         fields = ["id", "slug", "name", "price_monthly"]
         read_only_fields = fields
 
 
-class SubscriptionSerializer(serializers.ModelSerializer):
+class SubscriptionSerializer(OutputModelSerializer):
     """A subscription and its app (``instance``). ``period_price`` is what the current period is
     billed at; ``cancel_at_period_end`` is true once cancelled to run out its period."""
 

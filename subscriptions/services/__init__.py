@@ -10,7 +10,7 @@ from .actions import (
 )
 from .clock import ClockReport, billing_clock
 from .purchase import subscription_purchase
-from .reactions import followups_due, instance_followup, resume_paid
+from .reactions import followups_due, instance_followup, resume_paid, resumes_due
 
 __all__ = [
     "ClockReport",
@@ -18,6 +18,7 @@ __all__ = [
     "followups_due",
     "instance_followup",
     "resume_paid",
+    "resumes_due",
     "subscription_cancel",
     "subscription_change_plan",
     "subscription_extend",

@@ -35,7 +35,11 @@ JUST_PAID = timedelta(minutes=10)
 
 def renewal_key(subscription: Subscription) -> str:
     """One charge per period, whoever takes it (the owner's renew or the billing clock)."""
-    return f"renew:{subscription.pk}:{subscription.current_period_end.isoformat()}"
+    return period_renewal_key(subscription.pk, subscription.current_period_end)
+
+
+def period_renewal_key(subscription_id, period_end) -> str:
+    return f"renew:{subscription_id}:{period_end.isoformat()}"
 
 
 @transaction.atomic

@@ -3,7 +3,9 @@ amounts; nothing secret."""
 
 from __future__ import annotations
 
-from notifications.services import emit_on_commit
+from collections.abc import Callable, Sequence
+
+from notifications.services import emit_many_on_commit, emit_on_commit
 from subscriptions.models import Subscription
 
 
@@ -29,3 +31,9 @@ def subscription_payload(subscription: Subscription, **extra) -> dict:
 def tell(event: str, subscription: Subscription, **extra) -> None:
     """Emit ``event`` about ``subscription`` once the current transaction commits."""
     emit_on_commit(event, user=subscription.user, payload=subscription_payload(subscription, **extra))
+
+
+def tell_many(event: str, entries: Sequence[tuple[object, object]], payload: Callable[[object], dict]) -> None:
+    """``tell`` for many subscriptions at once: ``entries`` pair each owner's id with what
+    ``payload`` turns into the event's payload, only for owners someone will tell (``emit_many``)."""
+    emit_many_on_commit(event, list(entries), payload)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from billing.exceptions import InsufficientBalance
 from billing.hooks import Renewal
+from paas.bulk import any_of
 from paas.queue import enqueue
 from pods.hooks import StatusChange
 from pods.models import ServiceInstance
@@ -40,7 +42,7 @@ def instance_status_changed(change: StatusChange) -> None:
 
 def balance_credited(user_id) -> None:
     """billing listener: money arrived; suspended subscriptions may now be paid."""
-    if Subscription.objects.filter(user_id=user_id, status=Status.SUSPENDED).exists():
+    if Subscription.objects.filter(user_id=user_id, status=Status.SUSPENDED, auto_renew=True).exists():
         from subscriptions.tasks import resume_paid_task
 
         enqueue(resume_paid_task, str(user_id))
@@ -48,17 +50,23 @@ def balance_credited(user_id) -> None:
 
 def upcoming_renewals(user) -> list[Renewal]:
     """billing provider: what renews, when (a suspended subscription is due now)."""
-    now, every = timezone.now(), period_length()
-    renewals = []
-    for subscription in Subscription.objects.filter(
-        user=user, status__in=(Status.ACTIVE, Status.SUSPENDED)
-    ).select_related("plan"):
-        if subscription.status == Status.SUSPENDED:
-            renewals.append(Renewal(due_at=now, amount=subscription.plan.price_monthly, every=every))
-        elif subscription.auto_renew and not subscription.cancel_at_period_end:
-            renewals.append(
-                Renewal(due_at=subscription.current_period_end, amount=subscription.plan.price_monthly, every=every)
-            )
+    return renewals_of([user.pk], now=timezone.now())[user.pk]
+
+
+def renewals_of(user_ids, *, now) -> dict:
+    """``upcoming_renewals`` of many users in one query: user id -> their renewals."""
+    every = period_length()
+    renewals: dict = {user_id: [] for user_id in user_ids}
+    live = Subscription.objects.filter(
+        any_of(Subscription, "user", list(renewals)), status__in=(Status.ACTIVE, Status.SUSPENDED)
+    ).values_list(
+        "user_id", "status", "auto_renew", "cancel_at_period_end", "current_period_end", "plan__price_monthly"
+    )
+    for user_id, status, auto_renew, cancelling, period_end, price in live:
+        if status == Status.SUSPENDED:
+            renewals[user_id].append(Renewal(due_at=now, amount=price, every=every))
+        elif auto_renew and not cancelling:
+            renewals[user_id].append(Renewal(due_at=period_end, amount=price, every=every))
     return renewals
 
 
@@ -105,15 +113,33 @@ def instance_followup(*, instance_id) -> str:
 
 
 def resume_paid(*, user_id) -> int:
-    """Resume the owner's suspended subscriptions, oldest first, while the balance pays for them."""
+    """Resume the owner's suspended subscriptions, oldest first, while the balance pays for them.
+    One whose owner turned automatic renewal off waits for them to renew it: money arriving is
+    not their consent to be charged for it."""
     resumed = 0
-    for subscription in Subscription.objects.filter(user_id=user_id, status=Status.SUSPENDED).order_by("suspended_at"):
+    suspended = Subscription.objects.filter(user_id=user_id, status=Status.SUSPENDED, auto_renew=True)
+    for subscription in suspended.order_by("suspended_at"):
         try:
             subscription_renew(subscription=subscription)
         except InsufficientBalance:
             break
         resumed += 1
     return resumed
+
+
+def resumes_due(*, now=None) -> list:
+    """Owners whose balance pays for one of their suspended subscriptions already: money whose
+    ``balance_credited`` reaction was lost (a broker down at the commit) still resumes them."""
+    return list(
+        Subscription.objects.filter(
+            status=Status.SUSPENDED,
+            auto_renew=True,
+            grace_until__gt=now or timezone.now(),
+            user__wallet__balance__gte=F("plan__price_monthly"),
+        )
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
 
 
 def followups_due() -> list:

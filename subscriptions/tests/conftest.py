@@ -7,6 +7,7 @@ from django.db.models import Sum
 
 from billing.models import Transaction, Wallet
 from catalog.services import catalog_seed
+from notifications.tests.conftest import receiver  # noqa: F401  (a webhook receiver on this machine)
 
 
 def assert_ledger_invariant() -> None:

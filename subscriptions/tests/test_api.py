@@ -152,6 +152,7 @@ def test_the_list_costs_the_same_queries_whatever_its_size(user_client, user, cl
         return len(ctx.captured_queries)
 
     buy(user)
+    count()  # the first request also reads the caller's row into the cache
     small = count()
     for service in ("ghost", "wordpress", "n8n", "ghost"):
         buy(user, service=service)

@@ -14,7 +14,7 @@ from notifications.models import EmailMessage
 from pods import services as pods
 from pods.models import ServiceInstance
 from pods.tests.factories import seeded_plan
-from subscriptions import services
+from subscriptions import services, tasks
 from subscriptions.models import Subscription
 
 from .factories import buy, fund
@@ -107,6 +107,46 @@ def test_unpaid_through_the_grace_period_expires(user, cluster, on_commit):
     assert EmailMessage.objects.filter(user=user, template="subscription-expired").exists()
     with pytest.raises(Exception, match="cannot be renewed"):
         services.subscription_renew(subscription=subscription)
+
+
+def test_a_top_up_whose_reaction_was_lost_is_resumed_by_the_next_clock_tick(user, cluster, on_commit):
+    subscription = on_commit(buy, user)
+    end = subscription.current_period_end
+    with time_machine.travel(end + timedelta(minutes=1), tick=False):
+        on_commit(services.billing_clock)
+    assert fresh(subscription).status == Status.SUSPENDED
+    price = subscription.plan.price_monthly
+
+    with time_machine.travel(end + timedelta(days=1), tick=False):
+        # The money arrives, but what waited for the commit never runs (a broker down at that moment).
+        completed_topup(user=user, amount=f"{price:.2f}")
+        assert fresh(subscription).status == Status.SUSPENDED
+        assert services.resumes_due() == [user.pk]
+        on_commit(tasks.billing_clock_task)
+        subscription = fresh(subscription)
+        assert subscription.status == Status.ACTIVE
+        assert subscription.current_period_start == end + timedelta(days=1)
+        assert subscription.instance.desired_state == "RUNNING"
+        assert services.resumes_due() == []
+    assert wallet_balance(user=user) == 0
+
+
+def test_money_does_not_resume_a_subscription_its_owner_let_lapse(user, cluster, on_commit):
+    subscription = on_commit(buy, user)
+    services.subscription_update(subscription=subscription, data={"auto_renew": False}, actor=user)
+    end = subscription.current_period_end
+    with time_machine.travel(end + timedelta(minutes=1), tick=False):
+        on_commit(services.billing_clock)
+    assert fresh(subscription).status == Status.SUSPENDED
+    price = subscription.plan.price_monthly
+    with time_machine.travel(end + timedelta(days=1), tick=False):
+        on_commit(completed_topup, user=user, amount=f"{price:.2f}")
+        assert services.resumes_due() == []
+        on_commit(tasks.billing_clock_task)
+    assert fresh(subscription).status == Status.SUSPENDED
+    assert wallet_balance(user=user) == price  # renewing it stays the owner's call
+    on_commit(services.subscription_renew, subscription=fresh(subscription))
+    assert fresh(subscription).status == Status.ACTIVE
 
 
 def test_change_plan_up_and_down_then_cancel_now_refunds_to_the_rupiah(user, cluster, on_commit):
