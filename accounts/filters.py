@@ -1,13 +1,15 @@
 import django_filters
 from django.db.models import Q
 
+from paas.filters import BooleanFilter, FilterSet
+
 from .models import User
 
 
-class UserFilterSet(django_filters.FilterSet):
+class UserFilterSet(FilterSet):
     search = django_filters.CharFilter(method="filter_search", label="Email or name contains")
     role = django_filters.ChoiceFilter(choices=User.Role.choices)
-    is_active = django_filters.BooleanFilter()
+    is_active = BooleanFilter()
 
     class Meta:
         model = User

@@ -11,8 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from notifications.services import email_queue, emit_on_commit
 from paas.queue import enqueue_on_commit
@@ -69,6 +72,42 @@ def tokens_issue(*, user: User) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+def tokens_refresh(*, refresh: str) -> dict[str, str]:
+    """Trade a refresh token for a new pair, once: the old token is blacklisted as the new one is issued.
+
+    Raises ``TokenError`` for a token that is invalid, expired, used, revoked, or whose account is
+    gone or inactive. Of concurrent requests with one token exactly one gets a pair: the owner's row
+    is locked first (so a password change or a deactivation cannot interleave and miss the new
+    token), and the blacklist row is the claim, since its INSERT can succeed only once per token.
+    """
+    token = RefreshToken(refresh)  # signature, expiry, type, and the blacklist as committed so far
+    payload = token.payload
+    with transaction.atomic():
+        try:
+            user = User.objects.select_for_update().filter(pk=payload.get(jwt_settings.USER_ID_CLAIM)).first()
+        except (ValueError, ValidationError):
+            user = None
+        if user is None or not user.is_active:
+            raise TokenError("Token is invalid or expired")
+        outstanding, _ = OutstandingToken.objects.get_or_create(
+            jti=payload[jwt_settings.JTI_CLAIM],
+            defaults={
+                "user": user,
+                "token": refresh,
+                "created_at": token.current_time,
+                "expires_at": datetime_from_epoch(payload["exp"]),
+            },
+        )
+        try:
+            with transaction.atomic():
+                BlacklistedToken.objects.create(token=outstanding)
+        except IntegrityError:
+            # Another request used this token first: the same answer as for any used token.
+            raise TokenError("Token is blacklisted") from None
+        fresh = RefreshToken.for_user(user)
+    return {"access": str(fresh.access_token), "refresh": str(fresh)}
+
+
 def token_revoke(*, refresh: str) -> None:
     """Blacklist one refresh token (logout). An invalid or used token raises ``TokenError``."""
     RefreshToken(refresh).blacklist()
@@ -108,14 +147,23 @@ def user_change_password(*, user: User, current_password: str, new_password: str
 
 
 def password_reset_request(*, email: str) -> None:
-    """Queue a reset email if an active account has this email; say nothing either way."""
-    from .tasks import password_reset_send_task
+    """Queue a reset for this email, whether or not an account has it, and say nothing either way.
 
-    user = User.objects.filter(email__iexact=_normalize_email(email), is_active=True).only("id").first()
+    The request does the same work for every address (no lookup, one task queued), so neither its
+    answer nor its duration tells a caller which emails are registered: the worker looks the
+    account up. A broker outage is logged, never raised, for every address alike.
+    """
+    from .tasks import password_reset_request_task
+
+    enqueue_on_commit(password_reset_request_task, _normalize_email(email))
+
+
+def password_reset_send_if_registered(*, email: str) -> User | None:
+    """Email a reset link if an active account has this (normalised) email; ``None`` otherwise."""
+    user = User.objects.filter(email__iexact=email, is_active=True).first()
     if user is not None:
-        # A broker outage is logged, never raised: a 500 that only existing accounts get would
-        # reveal which emails are registered.
-        enqueue_on_commit(password_reset_send_task, str(user.id))
+        password_reset_send(user=user)
+    return user
 
 
 def password_reset_send(*, user: User) -> None:

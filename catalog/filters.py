@@ -1,10 +1,12 @@
 import django_filters
 from django.db.models import Q
 
+from paas.filters import FilterSet
+
 from .models import Service
 
 
-class ServiceFilterSet(django_filters.FilterSet):
+class ServiceFilterSet(FilterSet):
     """Operators' service list: ``?is_active=``, ``?category=``, ``?template=``, ``?search=``."""
 
     search = django_filters.CharFilter(method="filter_search")

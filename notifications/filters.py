@@ -1,10 +1,12 @@
 import django_filters
 
+from paas.filters import FilterSet
+
 from .emails import EMAIL_TEMPLATES
 from .models import EmailMessage, WebhookDelivery
 
 
-class EmailMessageFilterSet(django_filters.FilterSet):
+class EmailMessageFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=EmailMessage.Status.choices)
     template = django_filters.ChoiceFilter(choices=[(name, name) for name in EMAIL_TEMPLATES])
 
@@ -13,7 +15,7 @@ class EmailMessageFilterSet(django_filters.FilterSet):
         fields = ["status", "template"]
 
 
-class WebhookDeliveryFilterSet(django_filters.FilterSet):
+class WebhookDeliveryFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=WebhookDelivery.Status.choices)
     event = django_filters.CharFilter()
 

@@ -24,6 +24,17 @@ def email_send_task(self, message_id: str) -> None:
         raise self.retry(exc=exc, countdown=services.email_retry_delay(self.request.retries)) from exc
 
 
+@shared_task(name="notifications.email_send_many", acks_late=True)
+def email_send_many_task(message_ids: list[str]) -> None:
+    """Send a chunk of queued emails one after the other. Idempotent like ``email_send_task``
+    (each send is claimed); one that fails goes to its own ``email_send_task`` for the retries."""
+    for message_id in message_ids:
+        try:
+            services.email_send(message_id=message_id)
+        except EmailDeliveryError:
+            email_send_task.apply_async((message_id,), countdown=services.email_retry_delay(0))
+
+
 @shared_task(name="notifications.webhook_deliver", acks_late=True)
 def webhook_deliver_task(delivery_id: str) -> None:
     """Make the due attempt of one delivery. Idempotent by claim (lease on ``next_attempt_at``).

@@ -1,9 +1,11 @@
 import django_filters
 
+from paas.filters import FilterSet
+
 from .models import ServiceInstance
 
 
-class AdminInstanceFilterSet(django_filters.FilterSet):
+class AdminInstanceFilterSet(FilterSet):
     """Operators' instance list: ``?status=``, ``?namespace=``, ``?user=`` (owner id), ``?node=``."""
 
     status = django_filters.ChoiceFilter(choices=ServiceInstance.Status.choices)

@@ -1,11 +1,13 @@
 import django_filters
 
+from paas.filters import BooleanFilter, FilterSet
+
 from .models import WorkerNode
 
 
-class WorkerFilterSet(django_filters.FilterSet):
+class WorkerFilterSet(FilterSet):
     status = django_filters.ChoiceFilter(choices=WorkerNode.Status.choices)
-    cordoned = django_filters.BooleanFilter()
+    cordoned = BooleanFilter()
     source = django_filters.ChoiceFilter(choices=WorkerNode.Source.choices)
 
     class Meta:

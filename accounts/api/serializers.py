@@ -21,6 +21,11 @@ class AdminUserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
 class AuthResultSerializer(serializers.Serializer):
     user = UserSerializer()
     access = serializers.CharField()

@@ -1,17 +1,17 @@
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.views import TokenRefreshView
 
 from accounts import selectors, services
 from accounts.filters import UserFilterSet
 from paas.api.permissions import IsAdministrator
 from paas.api.throttling import ScopedEmailThrottle, ScopedIPThrottle
+from paas.audit import audited, audited_create
+from paas.filters import OrderingFilter
 
 from .serializers import (
     AdminUserCreateInputSerializer,
@@ -25,6 +25,7 @@ from .serializers import (
     ProfileUpdateInputSerializer,
     RefreshInputSerializer,
     RegisterInputSerializer,
+    TokenPairSerializer,
     UserSerializer,
 )
 
@@ -68,12 +69,20 @@ class LoginView(PublicAPIView):
         return Response(_auth_result(user, services.tokens_issue(user=user)))
 
 
-@extend_schema(tags=["auth"])
-class RefreshView(TokenRefreshView):
+class RefreshView(PublicAPIView):
     """Trade a refresh token for a new pair; the old refresh token is blacklisted."""
 
-    throttle_classes = [ScopedIPThrottle]
     throttle_scope = "refresh"
+
+    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer}, tags=["auth"])
+    def post(self, request):
+        data = RefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            tokens = services.tokens_refresh(refresh=data.validated_data["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(exc.args[0]) from exc
+        return Response(tokens)
 
 
 class LogoutView(PublicAPIView):
@@ -175,7 +184,7 @@ class AdminUserViewSet(
     def create(self, request):
         data = AdminUserCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_create(**data.validated_data)
+        user = audited_create(request.user, "user.create", lambda: services.user_create(**data.validated_data))
         # Re-read through the selector so the response carries the annotated balance.
         return Response(self.get_serializer(self._fresh(user)).data, status=status.HTTP_201_CREATED)
 
@@ -183,10 +192,19 @@ class AdminUserViewSet(
     def partial_update(self, request, pk=None):
         data = AdminUserUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_update_by_admin(actor=request.user, user=self.get_object(), data=data.validated_data)
+        target = self.get_object()
+        user = audited(
+            request.user,
+            "user.change",
+            target,
+            lambda: services.user_update_by_admin(actor=request.user, user=target, data=data.validated_data),
+        )
         return Response(self.get_serializer(self._fresh(user)).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
-        services.user_deactivate(actor=request.user, user=self.get_object())
+        target = self.get_object()
+        audited(
+            request.user, "user.deactivate", target, lambda: services.user_deactivate(actor=request.user, user=target)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,19 +9,19 @@ from catalog.models import (
     Plan,
     Service,
 )
-from paas.api.serializers import StrictBooleanField, StrictInputSerializer
+from paas.api.serializers import OutputModelSerializer, StrictBooleanField, StrictInputSerializer
 
 # --- Output ------------------------------------------------------------------------------------
 
 
-class PlanSerializer(serializers.ModelSerializer):
+class PlanSerializer(OutputModelSerializer):
     class Meta:
         model = Plan
         fields = ["id", "slug", "name", "price_monthly", "cpu_millicores", "memory_mb", "storage_gb"]
         read_only_fields = fields
 
 
-class ServiceSerializer(serializers.ModelSerializer):
+class ServiceSerializer(OutputModelSerializer):
     plans = PlanSerializer(many=True, read_only=True, source="active_plans")
 
     class Meta:
@@ -30,7 +30,7 @@ class ServiceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AdminPlanSerializer(serializers.ModelSerializer):
+class AdminPlanSerializer(OutputModelSerializer):
     service = serializers.UUIDField(source="service_id", read_only=True)
 
     class Meta:
@@ -51,7 +51,7 @@ class AdminPlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AdminServiceSerializer(serializers.ModelSerializer):
+class AdminServiceSerializer(OutputModelSerializer):
     plans = AdminPlanSerializer(many=True, read_only=True)
 
     class Meta:

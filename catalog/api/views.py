@@ -3,7 +3,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -11,6 +10,8 @@ from catalog import selectors, services
 from catalog.filters import ServiceFilterSet
 from catalog.models import Plan
 from paas.api.permissions import IsAdministrator
+from paas.audit import audited, audited_create
+from paas.filters import OrderingFilter
 from templates.config import config_validate
 
 from .serializers import (
@@ -81,19 +82,26 @@ class AdminServiceViewSet(
     def create(self, request):
         data = ServiceInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        service = services.service_create(**data.validated_data)
+        service = audited_create(request.user, "service.create", lambda: services.service_create(**data.validated_data))
         return Response(self.get_serializer(service).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ServiceInputSerializer, responses={200: AdminServiceSerializer})
     def partial_update(self, request, pk=None):
         data = ServiceInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        service = services.service_update(service=self.get_object(), data=data.validated_data)
+        target = self.get_object()
+        service = audited(
+            request.user,
+            "service.change",
+            target,
+            lambda: services.service_update(service=target, data=data.validated_data),
+        )
         return Response(self.get_serializer(service).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, pk=None):
-        services.service_delete(service=self.get_object())
+        target = self.get_object()
+        audited(request.user, "service.delete", target, lambda: services.service_delete(service=target))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -123,7 +131,9 @@ class AdminPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         service = self._service()
         data = PlanInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        plan = services.plan_create(service=service, **data.validated_data)
+        plan = audited_create(
+            request.user, "plan.create", lambda: services.plan_create(service=service, **data.validated_data)
+        )
         return Response(self.get_serializer(plan).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=PlanInputSerializer, responses={200: AdminPlanSerializer})
@@ -131,10 +141,13 @@ class AdminPlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         plan = self.get_object()
         data = PlanInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        plan = services.plan_update(plan=plan, data=data.validated_data)
+        plan = audited(
+            request.user, "plan.change", plan, lambda: services.plan_update(plan=plan, data=data.validated_data)
+        )
         return Response(self.get_serializer(plan).data)
 
     @extend_schema(responses={204: None})
     def destroy(self, request, service_id=None, pk=None):
-        services.plan_delete(plan=self.get_object())
+        target = self.get_object()
+        audited(request.user, "plan.delete", target, lambda: services.plan_delete(plan=target))
         return Response(status=status.HTTP_204_NO_CONTENT)

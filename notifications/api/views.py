@@ -2,12 +2,13 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from notifications import selectors, services
 from notifications.filters import EmailMessageFilterSet
 from notifications.models import EmailMessage, WebhookDelivery, WebhookEndpoint
+from paas.api.throttling import UserActionThrottle
+from paas.filters import OrderingFilter
 
 from .serializers import (
     EmailMessageSerializer,
@@ -43,6 +44,8 @@ class WebhookEndpointViewSet(viewsets.GenericViewSet):
     serializer_class = WebhookEndpointSerializer
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    throttle_classes = [UserActionThrottle]
+    user_throttle_scopes = {"test": "webhook_test"}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user

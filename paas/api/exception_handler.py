@@ -1,7 +1,8 @@
 """Every API error leaves in one envelope: ``{"error": {"code", "message", "details"}}``.
 
-Domain errors carry their own code and status; Django's and DRF's exceptions are reshaped.
-Anything else is a bug and stays a 500 (logged with its traceback by DRF's caller).
+Domain errors carry their own code and status; Django's and DRF's exceptions are reshaped; an
+unreachable database or Redis is a 503. Anything else is a bug and stays a 500 (logged with its
+traceback by DRF's caller).
 """
 
 import logging
@@ -9,7 +10,10 @@ import logging
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -79,7 +83,20 @@ def _drf_body(exc: exceptions.APIException) -> dict:
     return error_body(code, message, details)
 
 
+# A dependency that cannot be reached right now (a dropped or refused database connection, Redis
+# down) is not a bug: 503 asks the client (and Midtrans, for notifications) to retry.
+_UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+RETRY_AFTER_SECONDS = 5
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, _UNAVAILABLE):
+        logger.warning("dependency unavailable: %s", type(exc).__name__)
+        return Response(
+            error_body("service_unavailable", "A service the platform depends on is unavailable; retry shortly."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.extra), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):

@@ -8,7 +8,8 @@ returns the first response again (with ``Idempotent-Replayed: true``) and runs n
 - the same key with a different method, path or body gets 422 ``idempotency_key_mismatch``;
 - a response is kept when the request had an effect: any 2xx, and handled 5xx such as 502
   ``payment_gateway_error`` (the failed top-up exists). A 4xx means the request was refused
-  before anything happened, so the key is released and the client may fix the body and retry.
+  before anything happened, so the key is released and the client may fix the body and retry;
+  so does a 503 (a dependency was unavailable): the retry it asks for must run the request.
 
 Records live in ``paas.IdempotencyRecord`` and are purged daily after 24 hours.
 """
@@ -85,7 +86,7 @@ def _claim(*, user, key: str, fingerprint: str, request):
 
 
 def _keep(response) -> bool:
-    return response.status_code < 400 or response.status_code >= 500
+    return response.status_code < 400 or (response.status_code >= 500 and response.status_code != 503)
 
 
 def idempotent(view_method):

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from paas.api.serializers import StrictInputSerializer
+from paas.api.serializers import OutputModelSerializer, StrictInputSerializer
 from pods.models import InstanceEvent, ServiceInstance
 from pods.selectors import instance_is_stale
 from pods.services.live import LOG_TAIL_MAX
@@ -13,7 +13,7 @@ class UsageSerializer(serializers.Serializer):
     sampled_at = serializers.DateTimeField()
 
 
-class InstanceSerializer(serializers.ModelSerializer):
+class InstanceSerializer(OutputModelSerializer):
     """An instance as its owner sees it (the ``instance`` of a subscription in API.md).
 
     ``stale`` is true when the cluster could not be read lately: the status shown is the last known.

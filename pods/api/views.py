@@ -1,9 +1,10 @@
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from paas.api.permissions import IsAdministrator
+from paas.audit import audited
 from paas.queue import enqueue
 from pods import selectors, services
 from pods.filters import AdminInstanceFilterSet
@@ -40,7 +41,14 @@ def logs_response(request, instance) -> Response:
     return Response(LogsSerializer({"tail": tail, "lines": text.splitlines()}).data)
 
 
-LOGS_PARAMETERS = [OpenApiParameter("tail", int, description="Lines from the end, 1 to 1000 (default 100).")]
+# The query serializer itself, so the schema states its real bounds and default.
+LOGS_PARAMETERS = [LogsQuerySerializer]
+
+
+LIST_UNREAD = (
+    *("config", "secrets_sealed", "expansion_refused", "waiting_since", "restart_requested_at"),
+    *("next_reconcile_at", "lease_until", "lease_token", "owner__password", "service__description"),
+)
 
 
 @extend_schema(tags=["admin: pods"])
@@ -54,7 +62,8 @@ class AdminInstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
     http_method_names = ["get", "post", "delete", "head", "options"]
 
     def get_queryset(self):
-        return selectors.instance_list_admin()
+        # Not read by the list: sealed secrets, the app's config and the reconcile loop's leases.
+        return selectors.instance_list_admin().defer(*LIST_UNREAD)
 
     def get_object(self):
         return selectors.instance_get_admin(instance_id=self.kwargs["pk"])
@@ -69,7 +78,13 @@ class AdminInstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         return Response(AdminInstanceDetailSerializer(instance, context=context).data)
 
     def _control(self, request, name: str) -> Response:
-        instance = instance_action(name, instance=self.get_object(), actor=request.user)
+        target = self.get_object()
+        instance = audited(
+            request.user,
+            f"instance.{name}",
+            target,
+            lambda: instance_action(name, instance=target, actor=request.user),
+        )
         return Response(
             AdminInstanceSerializer(selectors.instance_get_admin(instance_id=instance.pk)).data,
             status=status.HTTP_202_ACCEPTED,
@@ -117,5 +132,10 @@ class AdminInstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
             enqueue(sweep_task)
             return Response({"queued": "sweep"}, status=status.HTTP_202_ACCEPTED)
         instance = selectors.instance_get_admin(instance_id=instance_id)
-        services.instance_reconcile_soon(instance=instance, actor=request.user)
+        audited(
+            request.user,
+            "instance.reconcile_now",
+            instance,
+            lambda: services.instance_reconcile_soon(instance=instance, actor=request.user),
+        )
         return Response({"queued": str(instance.pk)}, status=status.HTTP_202_ACCEPTED)

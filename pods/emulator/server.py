@@ -182,6 +182,26 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.emulator = emulator
         self.token = token
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Cut every open connection, kept-alive ones included, as a server process that dies does."""
+        with self._open_lock:
+            open_, self._open = self._open, set()
+        for sock in open_:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request, client_address) -> None:
         # A client closing its kept-alive connection is routine, not an error worth a traceback.
@@ -223,12 +243,16 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        """Stop serving and cut the open connections: clients then see a server that is down
+        (connection refused) until one is started again, on the same port if they are to find it."""
         self.emulator.faults.clear()  # wake any request hanging on purpose
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
+        # Stopped means gone: clients must not go on talking over connections they kept alive.
+        self._httpd.close_connections()
 
     def __enter__(self) -> EmulatorServer:
         return self.start()

@@ -11,6 +11,7 @@ from .instances import (
     instance_start,
     instance_stop,
     instances_refresh_for_plan,
+    instances_stop,
 )
 from .live import instance_live_status, instance_logs
 from .reconcile import Outcome, Result, reconcile, reconcile_preview
@@ -31,6 +32,7 @@ __all__ = [
     "instance_start",
     "instance_stop",
     "instances_refresh_for_plan",
+    "instances_stop",
     "purge_due",
     "purge_instance",
     "reconcile",

@@ -78,6 +78,7 @@ def test_the_list_costs_the_same_queries_whatever_its_size(admin_client, cluster
         return len(ctx.captured_queries)
 
     make_instance(UserFactory())
+    count()  # the first request also reads the caller's row into the cache
     small = count()
     for _ in range(6):
         make_instance(UserFactory(), service="wordpress")

@@ -151,3 +151,31 @@ def test_an_unreachable_cluster_skips_the_sweep_and_changes_nothing(cluster, use
     assert sweep_task() == 0
     instance.refresh_from_db()
     assert instance.status == "RUNNING"
+
+
+def test_the_sweep_reads_only_and_costs_the_same_requests_for_more_instances_and_namespaces(cluster):
+    def sweep_in_line() -> tuple[services.SweepReport, list]:
+        cluster.requests.clear()
+        report = services.sweep()
+        return report, cluster.requests.records()
+
+    # given: two customers with two apps each (two namespaces, four instances)
+    for _ in range(2):
+        owner = UserFactory()
+        _running(cluster, owner)
+        _running(cluster, owner, service="ghost")
+    few, few_requests = sweep_in_line()
+
+    # when: three more customers, three apps each, and the sweep runs again
+    for _ in range(3):
+        owner = UserFactory()
+        for service in ("n8n", "ghost", "wordpress"):
+            _running(cluster, owner, service=service)
+    many, many_requests = sweep_in_line()
+
+    # then: every instance is found in line with reads only, and the reads did not grow
+    assert (few.in_sync, few.queued, many.in_sync, many.queued) == (4, [], 13, [])
+    for requests in (few_requests, many_requests):
+        assert {r.verb for r in requests} == {"list"}
+        assert not [r for r in requests if r.is_write or r.namespace]
+    assert len(many_requests) == len(few_requests)

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from paas.api.permissions import IsAdministrator
+from paas.audit import audit_record, audited, snapshot
 from workers import selectors, services
 from workers.filters import WorkerFilterSet
 
@@ -111,6 +112,7 @@ class AdminWorkerViewSet(
         data = WorkerCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         node, token = services.node_create(**data.validated_data)
+        audit_record(actor=request.user, action="node.create", target=node, after=snapshot(node))
         body = WorkerSerializer(selectors.worker_get_admin(ref=str(node.pk))).data | {"token": token}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -119,30 +121,38 @@ class AdminWorkerViewSet(
         node = self.get_object()
         data = WorkerUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.node_update(node=node, data=data.validated_data)
+        audited(request.user, "node.change", node, lambda: services.node_update(node=node, data=data.validated_data))
         return Response(WorkerSerializer(selectors.worker_get_admin(ref=str(node.pk))).data)
 
     def perform_destroy(self, instance):
-        services.node_delete(node=instance)
+        audited(self.request.user, "node.delete", instance, lambda: services.node_delete(node=instance))
 
     @extend_schema(request=None, responses=WorkerSerializer)
     @action(detail=True, methods=["post"])
     def cordon(self, request, pk=None):
         """No new placements on this node; its apps keep running."""
-        node = services.node_set_cordoned(node=self.get_object(), cordoned=True)
+        target = self.get_object()
+        node = audited(
+            request.user, "node.cordon", target, lambda: services.node_set_cordoned(node=target, cordoned=True)
+        )
         return Response(WorkerSerializer(selectors.worker_get_admin(ref=str(node.pk))).data)
 
     @extend_schema(request=None, responses=WorkerSerializer)
     @action(detail=True, methods=["post"])
     def uncordon(self, request, pk=None):
-        node = services.node_set_cordoned(node=self.get_object(), cordoned=False)
+        target = self.get_object()
+        node = audited(
+            request.user, "node.uncordon", target, lambda: services.node_set_cordoned(node=target, cordoned=False)
+        )
         return Response(WorkerSerializer(selectors.worker_get_admin(ref=str(node.pk))).data)
 
     @extend_schema(request=None, responses=TokenSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-token")
     def rotate_token(self, request, pk=None):
         """A new token for the node; the old one stops working (its agent registers again)."""
-        return Response({"token": services.node_rotate_token(node=self.get_object())})
+        node = self.get_object()
+        token = audited(request.user, "node.rotate_token", node, lambda: services.node_rotate_token(node=node))
+        return Response({"token": token})
 
     @extend_schema(
         responses=inline_serializer(

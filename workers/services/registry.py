@@ -13,7 +13,7 @@ from django.utils import timezone
 from workers.exceptions import InvalidWorkerToken
 from workers.models import NodeEvent, WorkerNode
 
-from .tokens import join_token_valid, same_secret, token_new, token_node_id
+from .tokens import join_token_valid, token_hash, token_new, token_node_id
 
 logger = logging.getLogger(__name__)
 
@@ -75,24 +75,36 @@ def node_register(
 def node_heartbeat(
     *, token: str | None, status: str, cpu_percent: float, memory_percent: float, pods_running: int, conditions: list
 ) -> int:
-    """Record a node's report: one read by primary key to check its token, one UPDATE with what
-    it sent (no read-modify-write: the values are the report itself). Returns the interval the
-    agent should report at. A wrong token is ``InvalidWorkerToken`` (401), whatever is wrong with it."""
+    """Record a node's report. Returns the interval the agent should report at; a wrong token is
+    ``InvalidWorkerToken`` (401), whatever is wrong with it.
+
+    The common report (same status as the last one) is one UPDATE that also checks the token: the
+    row is found by the id the token claims and matched on the token's SHA-256. Equality on a hash
+    leaks nothing a timing attack can use, since no one can choose what the hash of a guess starts
+    with. A report that changes the status (a node coming back, or turning unready) or fails that
+    match is re-read under the row's lock, to tell a wrong token from a new status and record it.
+    """
     node_id = token_node_id(token or "")
-    found = WorkerNode.objects.filter(pk=node_id).values_list("token_hash", "status").first() if node_id else None
-    if found is None or not same_secret(token, found[0]):
+    if node_id is None:
         raise InvalidWorkerToken()
-    WorkerNode.objects.filter(pk=node_id).update(
-        status=status,
-        cpu_percent=cpu_percent,
-        memory_percent=memory_percent,
-        pods_running=pods_running,
-        conditions=conditions,
-        last_heartbeat_at=timezone.now(),
-    )
-    if found[1] != status:
-        # Rare (a node coming back, or turning unready): worth a line in its history.
-        event_record(WorkerNode(pk=node_id), reason="StatusReported", old=found[1], new=status)
+    report = {
+        "status": status,
+        "cpu_percent": cpu_percent,
+        "memory_percent": memory_percent,
+        "pods_running": pods_running,
+        "conditions": conditions,
+        "last_heartbeat_at": timezone.now(),
+    }
+    mine = WorkerNode.objects.filter(pk=node_id, token_hash=token_hash(token))
+    if mine.filter(status=status).update(**report):
+        return settings.WORKER_HEARTBEAT_INTERVAL
+    with transaction.atomic():
+        old = mine.select_for_update().values_list("status", flat=True).first()
+        if old is None:
+            raise InvalidWorkerToken()
+        mine.update(**report)
+        if old != status:
+            event_record(WorkerNode(pk=node_id), reason="StatusReported", old=old, new=status)
     return settings.WORKER_HEARTBEAT_INTERVAL
 
 

@@ -81,15 +81,15 @@ def test_bad_registrations_are_400(api_client, change, field):
     assert not WorkerNode.objects.exists()
 
 
-def test_a_heartbeat_records_the_report_with_two_queries(api_client):
+def test_a_heartbeat_records_the_report_with_one_query(api_client):
     token = register(api_client).json()["token"]
     with CaptureQueriesContext(connection) as queries:
         response = beat(api_client, token)
     assert response.status_code == 200 and response.json() == {"heartbeat_interval": 10}
     node = WorkerNode.objects.get()
     assert (node.cpu_percent, node.memory_percent, node.pods_running) == (12.5, 40.0, 3)
-    # The token lookup by primary key, and one UPDATE: nothing else on the hot path.
-    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "UPDATE"]
+    # One UPDATE, by primary key and token hash: nothing else on the hot path.
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE"]
 
 
 @pytest.mark.parametrize("token", [None, "", "wn_nothing", f"wn_{uuid.uuid4().hex}_guess", "x" * 500])
