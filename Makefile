@@ -5,7 +5,13 @@
 
 # A .env file (KEY=value lines) configures both make and Django; the OS environment wins.
 # Tests ignore it for the database and Redis: they always run on TEST_DATABASE_URL/TEST_REDIS_URL.
--include .env
+# .env holds defaults: a variable already in the environment keeps its value (PORT=8001 make run).
+ifneq (,$(wildcard .env))
+DOTENV_VARS := $(shell sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' .env)
+$(foreach v,$(DOTENV_VARS),$(if $(filter environment,$(origin $(v))),$(eval SAVED_$(v) := $$($(v)))))
+include .env
+$(foreach v,$(DOTENV_VARS),$(if $(filter-out undefined,$(origin SAVED_$(v))),$(eval $(v) := $$(SAVED_$(v)))))
+endif
 export
 
 PYTHON ?= python3
@@ -51,9 +57,13 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Benchmarks touch only BENCH_DATABASE_URL's database (created when missing, emptied each run).
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/paas_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/3
+
 bench: install services
-	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-		$(PY) bench/run.py
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+		$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var $(VENV)

@@ -1,6 +1,9 @@
 """The cast every test can use: a customer, another customer, an operator, API clients, and a
 cluster (the bundled Kubernetes API emulator, reached over HTTP by the official client)."""
 
+import os
+from pathlib import Path
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -8,6 +11,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.tests.factories import AdminFactory, UserFactory
 from pods.emulator import Emulator, EmulatorServer
+
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).resolve().parent / "var" / "test-artifacts"))
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +86,45 @@ def cluster(_emulator_server, settings) -> Emulator:
     settings.PAAS_EMULATOR_KUBECONFIG = str(kubeconfig)
     yield emulator
     emulator.reset()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, cut off from every host but this machine's own."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        # Any name but localhost fails to resolve: a page that needs a CDN shows it at once.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def screenshot(browser, request):
+    """``screenshot("name")`` saves the page under the test artifacts, for people to look at."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save(name: str) -> Path:
+        path = folder / f"{request.node.name}-{name}.png"
+        browser.save_screenshot(str(path))
+        return path
+
+    return save

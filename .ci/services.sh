@@ -35,3 +35,16 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
     exit 1
   fi
 fi
+
+# The alert rules, their unit tests and the Prometheus configuration are checked with promtool:
+# Debian's prometheus package (without the recommended node exporter).
+if ! command -v promtool >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing prometheus (for promtool)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  else
+    echo "promtool is missing: install Debian's prometheus package (the monitoring tests need it)" >&2
+    exit 1
+  fi
+fi

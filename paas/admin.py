@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import model_ngettext
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 
 from paas.audit import audited
 from paas.exceptions import DomainError
@@ -55,7 +56,21 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["target_id", "target_repr", "reason", "actor__email"]
     list_select_related = ["actor"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    readonly_fields = ["changes", *(f.name for f in AuditEntry._meta.fields)]
+
+    @admin.display(description="what changed")
+    def changes(self, obj):
+        before, after = obj.before or {}, obj.after or {}
+        # Bookkeeping timestamps change on every save; showing them would hide what matters.
+        keys = [k for k in sorted(before.keys() | after.keys()) if k != "updated_at" and before.get(k) != after.get(k)]
+        if not keys:
+            return "nothing"
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((key, before.get(key, "—"), after.get(key, "—")) for key in keys),
+        )
+        return format_html("<table><tr><th></th><th>before</th><th>after</th></tr>{}</table>", rows)
 
     def has_add_permission(self, request):
         return False

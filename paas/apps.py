@@ -9,5 +9,8 @@ class PaasConfig(AppConfig):
 
     def ready(self) -> None:
         from . import metrics
+        from .api import authentication
 
         metrics.register()
+        # Saved users replace their cached row in every process: web, worker, beat, the admin.
+        authentication.connect_signals()

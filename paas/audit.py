@@ -71,3 +71,10 @@ def audited(actor, action: str, target: models.Model, run: Callable[[], T], *, r
     fresh = type(target)._default_manager.filter(pk=changed.pk).first()
     audit_record(actor=actor, action=action, target=target, reason=reason, before=before, after=snapshot(fresh))
     return result
+
+
+def audited_create(actor, action: str, run: Callable[[], T], *, reason: str = "") -> T:
+    """Run ``run`` (a service call that creates and returns an object) and write its audit entry."""
+    created = run()
+    audit_record(actor=actor, action=action, target=created, reason=reason, after=snapshot(created))
+    return created

@@ -11,6 +11,16 @@ app = Celery("paas")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Acknowledgement. A task declared ``acks_late`` is idempotent (its docstring names how), so its
+# message is acknowledged only once it has finished, and is handed back to the queue when the pool
+# process running it dies (the OOM killer, a SIGKILL): another process runs it again instead of the
+# work being dropped. A whole worker lost with its node leaves its messages unacknowledged, for the
+# broker to redeliver after its visibility timeout (Redis: an hour, longer than any countdown (at
+# most 10 minutes) plus the 5-minute time limit, so nothing is delivered twice while it waits); the
+# periodic passes (reconcile_due, the billing clock, the email and webhook requeues) find that
+# work from the database sooner. Periodic tasks are acknowledged on receipt: beat runs them again.
+app.conf.task_reject_on_worker_lost = True
+
 # A task's log lines carry the id of the request that queued it, so one id follows a user's
 # action from the web process into the worker.
 _REQUEST_ID_HEADER = "paas_request_id"

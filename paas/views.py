@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 
 from paas.api.exception_handler import error_body
 
@@ -10,6 +11,8 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+# Also the catch-all of unknown /api/ paths: a POST there must get this JSON 404, not the CSRF page.
+@csrf_exempt
 def not_found(request, exception=None):
     if _is_api(request):
         return JsonResponse(error_body("not_found", "Not found."), status=404)

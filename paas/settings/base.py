@@ -1,6 +1,6 @@
 """Settings for every environment, read from the process environment (django-environ).
 
-Embedded defaults (SQLite, filesystem broker, local-memory cache) let ``make run`` start on a
+Embedded defaults (SQLite, filesystem broker, a file cache under var/) let ``make run`` start on a
 fresh machine; production sets ``DEBUG=false`` and real URLs, and a missing secret fails at boot.
 """
 
@@ -45,6 +45,8 @@ def _checkout_secret(name: str) -> str:
 DEBUG = env.bool("DEBUG", default=False)
 # No default without DEBUG: production must set it.
 SECRET_KEY = (env("SECRET_KEY", default="") or _checkout_secret("secret_key")) if DEBUG else env("SECRET_KEY")
+# Previous keys, still accepted while a rotation is under way (docs/operations.md, Rotating secrets).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
@@ -136,6 +138,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, whose health check skips the SELECT 1 while the server is silent.
+        DATABASES["default"]["ENGINE"] = "paas.postgres"
 
 # --- Cache (throttling, idempotency keys, locks) ------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -149,7 +154,15 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "paas"}}
+    # Without Redis the web server, the worker and beat are separate processes: a cache on disk
+    # is what lets them share throttle counters and the payment simulator's state, as Redis would.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": VAR_DIR / "cache",
+            "KEY_PREFIX": "paas",
+        }
+    }
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -178,14 +191,17 @@ SIMPLE_JWT = {
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    # simplejwt's, with the user read through the cache (paas/api/authentication.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": ["paas.api.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["paas.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "paas.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        # django-filter's, skipped when the query string names no filter.
+        "paas.api.filters.DjangoFilterBackend",
+        # DRF's, but an unknown ordering is a 400 instead of being ignored.
+        "paas.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "paas.api.exception_handler.exception_handler",
@@ -200,6 +216,13 @@ REST_FRAMEWORK = {
         "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/hour"),
         "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
         "password_reset_confirm": env("THROTTLE_PASSWORD_RESET_CONFIRM", default="20/hour"),
+        # Per user (paas.api.throttling.UserActionThrottle), for writes that move money, call the
+        # payment gateway or the cluster, or make outgoing requests: one account cannot flood them.
+        "topup": env("THROTTLE_TOPUP", default="20/hour"),
+        "purchase": env("THROTTLE_PURCHASE", default="20/hour"),
+        "subscription_change": env("THROTTLE_SUBSCRIPTION_CHANGE", default="30/hour"),
+        "instance_action": env("THROTTLE_INSTANCE_ACTION", default="60/hour"),
+        "webhook_test": env("THROTTLE_WEBHOOK_TEST", default="20/hour"),
     },
     # Behind a proxy, the client address is the last hop the proxy added.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -230,6 +253,11 @@ SPECTACULAR_SETTINGS = {
         "WorkerSourceEnum": "workers.models.WorkerNode.Source",
         "HistorySourceEnum": ["subscription", "instance"],
     },
+    # Every operation documents the error envelope under each status it can answer.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "paas.api.schema.postprocess_error_responses",
+    ],
 }
 
 # --- Static files -----------------------------------------------------------------------------
@@ -342,6 +370,13 @@ MIDTRANS_IS_PRODUCTION = env.bool("MIDTRANS_IS_PRODUCTION", default=False)
 # The notification signature covers neither the status nor a timestamp, so the status we act on
 # comes from the status API; the simulator has no such API worth asking.
 MIDTRANS_VERIFY_STATUS = env.bool("MIDTRANS_VERIFY_STATUS", default=PAYMENT_GATEWAY == "midtrans")
+if PAYMENT_GATEWAY == "midtrans" and not MIDTRANS_VERIFY_STATUS and (not DEBUG or MIDTRANS_IS_PRODUCTION):
+    # The signature does not cover the transaction status: without the status API, a replayed or
+    # altered notification could credit a top-up nobody paid. Real money never runs that way.
+    raise ImproperlyConfigured(
+        "MIDTRANS_VERIFY_STATUS cannot be off with PAYMENT_GATEWAY=midtrans in production "
+        "(DEBUG off or MIDTRANS_IS_PRODUCTION on)."
+    )
 # Sent as X-Override-Notification so each environment receives only its own notifications.
 MIDTRANS_NOTIFICATION_URL = env("MIDTRANS_NOTIFICATION_URL", default="")
 # Where Snap sends the customer after paying (display only: never trusted for the outcome).

@@ -13,7 +13,7 @@ def test_healthz_answers_while_the_process_lives(client):
 def test_readyz_reports_each_check(client, cluster):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "cluster": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "redis": "ok", "cluster": "ok"}
 
 
 def test_readyz_reports_a_cluster_outage_but_stays_ready(client, cluster, settings, tmp_path):
@@ -21,7 +21,7 @@ def test_readyz_reports_a_cluster_outage_but_stays_ready(client, cluster, settin
     settings.PAAS_EMULATOR_KUBECONFIG = str(tmp_path / "no-cluster")
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "cluster": "fail"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "redis": "ok", "cluster": "fail"}
 
 
 def test_readyz_is_503_when_the_broker_is_unreachable(client, settings):

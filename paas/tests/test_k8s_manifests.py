@@ -232,8 +232,10 @@ def _json_patch(doc: dict, operation: dict) -> None:
         case "replace":
             assert key in node if isinstance(node, dict) else key < len(node), f"no {operation['path']} to replace"
             node[key] = operation["value"]
+        case "add" if isinstance(node, list):
+            node.insert(key, operation["value"])
         case "add":
-            node.insert(key, operation["value"]) if isinstance(node, list) else node.__setitem__(key, operation["value"])
+            node[key] = operation["value"]
         case "remove":
             del node[key]
         case other:
@@ -461,9 +463,8 @@ def test_every_selector_finds_its_pods_and_ports(rendering):
             ports = ports_of(doc["spec"]["selector"]["matchLabels"])
             assert {e["port"] for e in doc["spec"]["podMetricsEndpoints"]} <= ports
         elif doc["kind"] == "ServiceMonitor":
-            selected = [
-                s for s in services.values() if _matches(doc["spec"]["selector"]["matchLabels"], s["metadata"]["labels"])
-            ]
+            wanted = doc["spec"]["selector"]["matchLabels"]
+            selected = [s for s in services.values() if _matches(wanted, s["metadata"]["labels"])]
             assert [s["metadata"]["name"] for s in selected] == ["paas-web"], "one Service, or scrapes double"
             assert {e["port"] for e in doc["spec"]["endpoints"]} <= {p["name"] for p in selected[0]["spec"]["ports"]}
         elif doc["kind"] == "Ingress":

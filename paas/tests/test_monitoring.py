@@ -15,6 +15,8 @@ import pytest
 import yaml
 from django.conf import settings
 
+from paas.metrics import METRIC_NAMES
+
 MONITORING = Path(settings.BASE_DIR) / "k8s" / "monitoring"
 OPERATIONS = Path(settings.BASE_DIR) / "docs" / "operations.md"
 ALERTS = yaml.safe_load((MONITORING / "alerts.yaml").read_text())
@@ -92,6 +94,18 @@ def test_every_alert_fires_in_a_unit_test_and_stays_silent_in_another():
     assert silent == names, names ^ silent
 
 
+def test_the_alerts_operators_rely_on_exist_and_page_for_money_and_nodes():
+    severity = {rule["alert"]: rule["labels"]["severity"] for rule in RULES}
+    assert {
+        "PaasNodeOffline": "critical",
+        "PaasInstanceFailed": "warning",
+        "PaasReconcileErrors": "warning",
+        "PaasBillingClockLate": "critical",
+        "PaasWebhookBacklog": "warning",
+        "PaasPaymentNotificationsFailing": "critical",
+    }.items() <= severity.items()
+
+
 def test_the_prometheusrule_carries_exactly_the_rules_of_alerts_yaml():
     (rule,) = [doc for doc in yaml.safe_load_all((MONITORING / "prometheusrule.yaml").read_text()) if doc]
     assert rule["kind"] == "PrometheusRule"
@@ -156,6 +170,18 @@ def test_every_dashboard_query_is_valid_promql(tmp_path):
         rules.append({"record": f"dashboard:query{number}", "expr": expr})
     (tmp_path / "dashboard.yaml").write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
     _ok(promtool("check", "rules", "dashboard.yaml", cwd=tmp_path))
+
+
+def test_the_dashboard_and_the_alerts_use_only_exported_metrics():
+    exported = {
+        *METRIC_NAMES,
+        "paas_reconcile_duration_seconds_bucket",
+        "paas_reconcile_duration_seconds_count",
+        "paas_reconcile_duration_seconds_sum",
+        "paas_reconcile_cluster_errors_total",
+    }
+    used = set(re.findall(r"\bpaas_[a-z_]+\b", " ".join([*_queries(), *(rule["expr"] for rule in RULES)])))
+    assert used <= exported, used - exported
 
 
 def test_the_dashboard_shows_every_part_of_the_business():
