@@ -59,6 +59,11 @@ def _money(value: Decimal | None) -> float:
 class BusinessCollector:
     """A prometheus_client collector: one scrape, a handful of aggregate queries."""
 
+    def describe(self):
+        # Without it, registering calls collect() to learn the names: every query at process start,
+        # before migrations have run too.
+        return []
+
     def collect(self):
         try:
             yield from self._collect()

@@ -61,6 +61,10 @@ class ServiceInstance(TimeStampedModel):
     last_synced_at = models.DateTimeField(null=True, blank=True, db_index=True)
     unreachable_since = models.DateTimeField(null=True, blank=True)
     first_ready_at = models.DateTimeField(null=True, blank=True)
+    # The latest usage sample, kept on the row too: lists show it without a subquery per row.
+    usage_cpu_millicores = models.PositiveIntegerField(null=True, blank=True)
+    usage_memory_mb = models.PositiveIntegerField(null=True, blank=True)
+    usage_sampled_at = models.DateTimeField(null=True, blank=True)
     # Start of the current wait for the app to become ready (provisioning, start, restart, or a
     # running app whose pods stopped being ready): past PAAS_PROVISION_TIMEOUT it is FAILED.
     waiting_since = models.DateTimeField(null=True, blank=True)

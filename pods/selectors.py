@@ -11,18 +11,7 @@ from django.utils import timezone
 from paas.selectors import get_or_not_found
 from workers.models import WorkerNode
 
-from .models import InstanceEvent, ServiceInstance, UsageSample
-
-
-def _with_usage(queryset: QuerySet[ServiceInstance]) -> QuerySet[ServiceInstance]:
-    """Each instance with its latest usage sample (``usage_cpu``, ``usage_memory``, ``usage_at``),
-    in the same query: three indexed subqueries, whatever the page size."""
-    latest = UsageSample.objects.filter(instance=OuterRef("pk")).order_by("-sampled_at")
-    return queryset.annotate(
-        usage_cpu=Subquery(latest.values("cpu_millicores")[:1]),
-        usage_memory=Subquery(latest.values("memory_mb")[:1]),
-        usage_at=Subquery(latest.values("sampled_at")[:1]),
-    )
+from .models import InstanceEvent, ServiceInstance
 
 
 def instance_list_admin() -> QuerySet[ServiceInstance]:
@@ -30,7 +19,7 @@ def instance_list_admin() -> QuerySet[ServiceInstance]:
     runs on (``node_status``), newest first: operators only."""
     node_status = WorkerNode.objects.filter(name=OuterRef("node")).values("status")[:1]
     return (
-        _with_usage(ServiceInstance.objects.select_related("owner", "service", "plan"))
+        ServiceInstance.objects.select_related("owner", "service", "plan")
         .annotate(node_status=Subquery(node_status))
         .order_by("-created_at", "id")
     )

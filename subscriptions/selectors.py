@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import CharField, F, OuterRef, QuerySet, Subquery, Value
+from django.db.models import CharField, F, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
 from paas.selectors import get_or_not_found
-from pods.models import InstanceEvent, UsageSample
+from pods.models import InstanceEvent
 
 from .models import Subscription, SubscriptionEvent
 
 
 def _with_instance(queryset: QuerySet[Subscription]) -> QuerySet[Subscription]:
-    """Service, plan, instance and the instance's latest usage, in one query whatever the page."""
-    latest = UsageSample.objects.filter(instance=OuterRef("instance_id")).order_by("-sampled_at")
-    return queryset.select_related("service", "plan", "instance").annotate(
-        usage_cpu=Subquery(latest.values("cpu_millicores")[:1]),
-        usage_memory=Subquery(latest.values("memory_mb")[:1]),
-        usage_at=Subquery(latest.values("sampled_at")[:1]),
-    )
+    """Service, plan and instance (with its latest usage), in one query whatever the page."""
+    return queryset.select_related("service", "plan", "instance")
 
 
 def subscription_list(*, user) -> QuerySet[Subscription]:

@@ -184,7 +184,10 @@ def test_output_serializers_answer_exactly_what_drf_would(user, cluster):
     completed_topup(user=user, amount="300000.00")
     wallet_charge(user=user, amount=Decimal("1234.50"), description="a charge")
     buy(user)
-    buy(user, service="ghost").instance.usage_samples.create(sampled_at=timezone.now(), cpu_millicores=7, memory_mb=9)
+    sampled = buy(user, service="ghost").instance
+    type(sampled).objects.filter(pk=sampled.pk).update(
+        usage_cpu_millicores=7, usage_memory_mb=9, usage_sampled_at=timezone.now()
+    )
     cases = [
         (TransactionSerializer, Transaction.objects.filter(user=user)),
         (AdminTransactionSerializer, Transaction.objects.select_related("user")),

@@ -52,3 +52,13 @@ def test_every_metric_the_alerts_and_the_dashboard_use_is_exported():
     }
     assert used, "no monitoring files found"
     assert used <= exported, used - exported
+
+
+def test_registering_the_collector_queries_nothing(django_assert_num_queries):
+    # Processes register it at start, before migrations have run on a new database.
+    from prometheus_client import CollectorRegistry
+
+    from paas.metrics import BusinessCollector
+
+    with django_assert_num_queries(0):
+        CollectorRegistry().register(BusinessCollector())

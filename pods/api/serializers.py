@@ -40,10 +40,13 @@ class InstanceSerializer(OutputModelSerializer):
 
     @extend_schema_field(UsageSerializer(allow_null=True))
     def get_usage(self, obj) -> dict | None:
-        # Annotated by the selectors in the same query as the instance.
-        if getattr(obj, "usage_at", None) is None:
+        if obj.usage_sampled_at is None:
             return None
-        return {"cpu_millicores": obj.usage_cpu, "memory_mb": obj.usage_memory, "sampled_at": obj.usage_at}
+        return {
+            "cpu_millicores": obj.usage_cpu_millicores,
+            "memory_mb": obj.usage_memory_mb,
+            "sampled_at": obj.usage_sampled_at,
+        }
 
     def get_stale(self, obj) -> bool:
         return instance_is_stale(obj)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from paas.bulk import update_rows
 from paas.queue import enqueue_each_on_commit
 from pods.cluster import Cluster, ClusterError
 from pods.models import ClusterOrphan, InstanceEvent, ServiceInstance, UsageSample
@@ -246,6 +247,16 @@ def sample_usage(cluster: Cluster, instances: list[ServiceInstance], *, now) -> 
             UsageSample(instance=running[label], sampled_at=now, cpu_millicores=cpu, memory_mb=memory)
             for label, (cpu, memory) in totals.items()
         ]
+    )
+    update_rows(
+        ServiceInstance,
+        "id",
+        {
+            "id": [running[label].pk for label in totals],
+            "usage_cpu_millicores": [cpu for cpu, _ in totals.values()],
+            "usage_memory_mb": [memory for _, memory in totals.values()],
+        },
+        usage_sampled_at=now,
     )
     return len(totals)
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.tests.factories import UserFactory
 from pods import services
@@ -119,6 +120,15 @@ def test_usage_is_sampled_for_running_instances_and_shown(cluster, user, admin_c
     assert sample.instance_id == instance.pk and sample.cpu_millicores > 0 and sample.memory_mb > 0
     usage = admin_client.get(f"/api/v1/admin/pods/{instance.pk}").json()["usage"]
     assert usage["cpu_millicores"] == sample.cpu_millicores and usage["memory_mb"] == sample.memory_mb
+    assert parse_datetime(usage["sampled_at"]) == sample.sampled_at
+    # The next sample replaces the one shown.
+    later = timezone.now() + timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        services.sweep()
+    latest = UsageSample.objects.order_by("-sampled_at").first()
+    assert latest.sampled_at == later and UsageSample.objects.count() == 2
+    usage = admin_client.get(f"/api/v1/admin/pods/{instance.pk}").json()["usage"]
+    assert parse_datetime(usage["sampled_at"]) == later
 
 
 def test_old_usage_samples_are_dropped(cluster, user, settings):

@@ -30,6 +30,7 @@ LIST_COLUMNS = (
     *("plan__id", "plan__slug", "plan__name", "plan__price_monthly"),
     *("instance__id", "instance__status", "instance__desired_state", "instance__host", "instance__namespace"),
     *("instance__status_message", "instance__updated_at", "instance__unreachable_since", "instance__last_synced_at"),
+    *("instance__usage_cpu_millicores", "instance__usage_memory_mb", "instance__usage_sampled_at"),
 )
 
 
