@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from paas.admin import AuditedAdmin
+from paas.admin import AuditedAdmin, ReadOnlyAdmin
 from paas.exceptions import DomainError
 from paas.formatting import rupiah
 
@@ -16,19 +16,6 @@ from . import services
 from .gateways import GatewayError
 from .models import Invoice, PaymentNotification, Transaction, Wallet
 from .pdf import invoice_render_pdf
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by billing.services: no add, change or delete from the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class InDebtFilter(admin.SimpleListFilter):

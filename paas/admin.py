@@ -8,6 +8,19 @@ from paas.exceptions import DomainError
 from paas.models import AuditEntry, IdempotencyRecord
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows only the services write (ledgers, histories, logs): no add, change or delete here."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class AuditedAdmin(admin.ModelAdmin):
     """Console actions that run a service on each selected object, write an audit entry for each
     (refusals too), and tell the operator how it went."""
@@ -28,7 +41,7 @@ class AuditedAdmin(admin.ModelAdmin):
 
 
 @admin.register(IdempotencyRecord)
-class IdempotencyRecordAdmin(admin.ModelAdmin):
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
     """Replayable first responses of POSTs sent with an Idempotency-Key: read-only."""
 
     list_display = ["created_at", "user", "method", "path", "state", "response_status"]
@@ -37,18 +50,9 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     readonly_fields = [f.name for f in IdempotencyRecord._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Every operator action, with before and after: read-only, for everyone."""
 
     list_display = ["created_at", "actor", "action", "target_type", "target_repr", "reason", "outcome"]
@@ -71,12 +75,3 @@ class AuditEntryAdmin(admin.ModelAdmin):
             ((key, before.get(key, "—"), after.get(key, "—")) for key in keys),
         )
         return format_html("<table><tr><th></th><th>before</th><th>after</th></tr>{}</table>", rows)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

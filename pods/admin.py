@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from catalog.models import Plan
-from paas.admin import AuditedAdmin
+from paas.admin import AuditedAdmin, ReadOnlyAdmin
 from paas.audit import audit_record, snapshot
 from templates.config import config_validate
 
@@ -175,17 +175,6 @@ class ServiceInstanceAdmin(AuditedAdmin):
     @admin.action(description="Reconcile the selected instances now")
     def reconcile_now(self, request, queryset):
         self._run(request, queryset, services.instance_reconcile_soon, "queued for a reconcile")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(InstanceEvent)

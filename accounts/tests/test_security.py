@@ -1,11 +1,9 @@
 """Token rotation under concurrency, tokens of deleted accounts, and password reset requests that
 look and cost the same whether or not the email is registered."""
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -13,31 +11,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.models import User
 from accounts.tests.factories import DEFAULT_PASSWORD
 from accounts.tests.test_api import assert_envelope, login
+from paas.tests.threads import run_in_threads
 
 API = "/api/v1"
-
-
-def _run_in_threads(count: int, work) -> list:
-    """Start ``count`` threads together; each runs ``work(i)`` on its own database connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
-    return results
 
 
 def _live_refresh_tokens(user) -> list[str]:
@@ -56,7 +32,7 @@ def test_one_refresh_token_sent_twenty_times_at_once_yields_exactly_one_pair(use
         response = APIClient().post(f"{API}/auth/refresh", {"refresh": refresh}, format="json")
         return response.status_code, response.json()
 
-    results = _run_in_threads(20, post)
+    results = run_in_threads(20, post)
 
     assert not [r for r in results if not isinstance(r, tuple)], results
     granted = [body for code, body in results if code == 200]

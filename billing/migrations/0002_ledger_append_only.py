@@ -7,6 +7,8 @@ no such trigger; the services never do it anyway.
 
 from django.db import migrations
 
+from paas.migration_operations import PostgreSQLOnly
+
 CREATE = """
 CREATE OR REPLACE FUNCTION billing_transaction_append_only() RETURNS trigger AS $$
 BEGIN
@@ -44,17 +46,7 @@ DROP FUNCTION IF EXISTS billing_transaction_append_only();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("billing", "0001_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [PostgreSQLOnly(sql=[CREATE], reverse_sql=[DROP])]

@@ -17,6 +17,8 @@ one writer in at a time anyway.
 
 from django.db import migrations, models
 
+from paas.migration_operations import PostgreSQLOnly
+
 CREATE = """
 CREATE OR REPLACE FUNCTION billing_invoice_number() RETURNS trigger AS $$
 DECLARE
@@ -69,16 +71,6 @@ DROP FUNCTION IF EXISTS billing_invoice_number();
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("billing", "0003_idempotency_record_moved")]
 
@@ -101,5 +93,5 @@ class Migration(migrations.Migration):
                 name="billing_invoice_numbered_whole",
             ),
         ),
-        migrations.RunPython(forwards, backwards),
+        PostgreSQLOnly(sql=[CREATE], reverse_sql=[DROP]),
     ]

@@ -5,39 +5,17 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.db.models import Sum
 from django.test import Client
 
 from billing import services
 from billing.exceptions import InsufficientBalance
 from billing.models import Invoice, InvoiceSequence, PaymentNotification, Transaction, Wallet
+from paas.tests.threads import run_in_threads
 
 from .conftest import WEBHOOK
 from .factories import completed_topup, notification_for
-
-
-def _run_in_threads(count: int, work) -> list:
-    """Start ``count`` threads together; each runs ``work(i)`` on its own connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[i] = work(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
@@ -45,7 +23,7 @@ def test_twenty_concurrent_identical_settlements_credit_once(user):
     topup = services.topup_create(user=user, amount=Decimal("150000.00"))
     body = json.dumps(notification_for(topup, "settlement"))
 
-    statuses = _run_in_threads(
+    statuses = run_in_threads(
         20, lambda i: Client().post(WEBHOOK, data=body, content_type="application/json").status_code
     )
 
@@ -65,7 +43,7 @@ def test_thirty_concurrent_debits_against_a_balance_for_ten(user):
     def charge(i: int):
         return services.wallet_charge(user=user, amount=Decimal("10000.00"), description=f"debit {i}")
 
-    results = _run_in_threads(30, charge)
+    results = run_in_threads(30, charge)
 
     charged = [r for r in results if isinstance(r, Transaction)]
     refused = [r for r in results if isinstance(r, InsufficientBalance)]
@@ -97,7 +75,7 @@ def test_concurrent_requests_with_one_idempotency_key_create_one_topup(user):
         response = client.post("/api/v1/billing/topups", {"amount": "50000.00"}, format="json")
         return response.status_code, response.json()
 
-    results = _run_in_threads(8, post)
+    results = run_in_threads(8, post)
 
     created = [body for code, body in results if code == 201]
     in_use = [body for code, body in results if code == 409]
@@ -120,7 +98,7 @@ def test_webhooks_and_status_polls_racing_on_one_payment_credit_once(user):
             return services.topup_sync(topup_id=topup.pk)
         return Client().post(WEBHOOK, data=body, content_type="application/json").status_code
 
-    results = _run_in_threads(12, work)
+    results = run_in_threads(12, work)
 
     # then
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -142,7 +120,7 @@ def test_operator_refund_racing_gateway_refunds_reverses_the_topup_once(user, ad
             return services.transaction_refund_by_admin(actor=admin_user, transaction=topup, reason="asked")
         return Client().post(WEBHOOK, data=refund, content_type="application/json").status_code
 
-    results = _run_in_threads(6, work)
+    results = run_in_threads(6, work)
 
     unexpected = [r for r in results if isinstance(r, Exception) and r.__class__.__name__ != "AlreadyRefunded"]
     assert not unexpected, results
@@ -186,7 +164,7 @@ def test_concurrent_charges_on_different_wallets_keep_invoice_numbers_gap_free_t
             kept += 1
         return kept
 
-    results = _run_in_threads(len(users), work)
+    results = run_in_threads(len(users), work)
 
     assert results == [8] * len(users), results
     invoices = Invoice.objects.all()

@@ -1,11 +1,9 @@
 """Per-user limits on the writes that move money or cost real work (UserActionThrottle)."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
 
 from billing.models import Transaction
 from billing.tests.factories import completed_topup
@@ -14,6 +12,7 @@ from conftest import client_for
 from notifications.models import WebhookDelivery
 from notifications.tests.factories import WebhookEndpointFactory
 from paas.models import IdempotencyRecord
+from paas.tests.threads import run_in_threads
 from subscriptions.models import Subscription
 
 pytestmark = pytest.mark.django_db
@@ -117,24 +116,7 @@ def test_replaying_a_stored_idempotent_response_is_not_counted(rates, clock, use
 def test_a_burst_of_parallel_topups_gets_exactly_the_rate(rates, clock, user):
     rates(topup="3/hour")
     clients = [client_for(user) for _ in range(10)]
-    barrier = threading.Barrier(10)
-    statuses: list = [None] * 10
-
-    def post(i: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            statuses[i] = _topup(clients[i]).status_code
-        except Exception as exc:
-            statuses[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    close_old_connections()
+    statuses = run_in_threads(10, lambda i: _topup(clients[i]).status_code)
 
     assert sorted(statuses) == [201] * 3 + [429] * 7, statuses
     assert Transaction.objects.filter(user=user).count() == 3

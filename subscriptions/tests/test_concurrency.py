@@ -1,15 +1,14 @@
 """Races on PostgreSQL: real threads, real row locks, real connections."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from billing.exceptions import InsufficientBalance
 from billing.models import Transaction
+from paas.tests.threads import race
 from pods.tests.factories import seeded_plan
 from subscriptions import services
 from subscriptions.models import Subscription
@@ -17,28 +16,6 @@ from subscriptions.models import Subscription
 from .factories import buy, fund
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*jobs):
-    """Run the jobs at the same moment in threads; return what each returned or raised."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_two_billing_clocks_at_once_charge_each_period_once(cluster):

@@ -3,37 +3,10 @@ their node). SQLite (local runs) has no such trigger; the services never do it a
 
 from django.db import migrations
 
-CREATE = """
-CREATE OR REPLACE FUNCTION workers_nodeevent_never_change() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'workers_nodeevent % is history and cannot be changed', OLD.id
-        USING ERRCODE = 'integrity_constraint_violation';
-END;
-$$ LANGUAGE plpgsql;
-
-DROP TRIGGER IF EXISTS workers_nodeevent_never_change ON workers_nodeevent;
-CREATE TRIGGER workers_nodeevent_never_change
-    BEFORE UPDATE ON workers_nodeevent
-    FOR EACH ROW EXECUTE FUNCTION workers_nodeevent_never_change();
-"""
-
-DROP = """
-DROP TRIGGER IF EXISTS workers_nodeevent_never_change ON workers_nodeevent;
-DROP FUNCTION IF EXISTS workers_nodeevent_never_change();
-"""
-
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE, params=None)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP, params=None)
+from paas.migration_operations import refuse_changes
 
 
 class Migration(migrations.Migration):
     dependencies = [("workers", "0001_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [refuse_changes("workers_nodeevent", what="history", deletes=False)]
