@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
-from paas.admin import AuditedAdmin
+from paas.admin import AuditedAdmin, ReadOnlyAdmin
 
 from . import services
 from .models import Subscription, SubscriptionEvent
@@ -119,7 +119,7 @@ class SubscriptionAdmin(AuditedAdmin):
 
     @admin.action(description="Resume the selected suspended subscriptions (charges the renewal)")
     def resume(self, request, queryset):
-        self._each(request, queryset, services.subscription_renew, "resumed")
+        self._each(request, queryset, services.subscription_resume, "resumed")
 
     @admin.action(description="Extend the period of the selected subscriptions, free of charge")
     def extend(self, request, queryset):
@@ -143,18 +143,9 @@ class SubscriptionAdmin(AuditedAdmin):
 
 
 @admin.register(SubscriptionEvent)
-class SubscriptionEventAdmin(admin.ModelAdmin):
+class SubscriptionEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "subscription", "reason", "from_status", "to_status", "amount", "actor"]
     list_filter = ["reason"]
     search_fields = ["subscription__name", "subscription__id", "message"]
     list_select_related = ["subscription", "actor"]
     readonly_fields = [f.name for f in SubscriptionEvent._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

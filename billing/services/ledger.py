@@ -336,7 +336,16 @@ def wallet_adjust(*, actor, user, amount: Decimal, reason: str) -> Transaction:
 
 
 def transaction_refund_by_admin(*, actor, transaction: Transaction, reason: str = "") -> Transaction:
-    """Refund what is left of a completed top-up or charge, once (a second call is 409)."""
+    """Refund what is left of a completed top-up or charge, once (a second call is 409).
+
+    A subscription's charge is not refunded here: the subscription credits its unused time itself
+    (cancelling with a refund, downgrades, downtime), and the two together would pay the same
+    period back twice. Operators cancel it with a refund, or adjust the wallet with a reason."""
+    if transaction.type == Type.CHARGE and transaction.subscription_id is not None:
+        raise NotRefundable(
+            "A subscription's charge is refunded through the subscription: cancel it with a refund, "
+            "or adjust the wallet with a reason."
+        )
     kind = "top-up" if transaction.type == Type.TOPUP else "charge"
     label = transaction.order_id or str(transaction.pk)
     description = f"Refund of {kind} {label}" + (f": {reason.strip()}" if reason.strip() else "")

@@ -5,9 +5,13 @@ from decimal import Decimal
 
 import pytest
 import responses
+from django.db import OperationalError
 from django.utils import timezone
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rest_framework.response import Response
 
 from billing.models import Transaction
+from paas.api import idempotency
 from paas.api.idempotency import idempotency_records_purge
 from paas.models import IdempotencyRecord
 from paas.tasks import purge_idempotency_keys_task
@@ -152,3 +156,15 @@ def test_purge_removes_only_expired_records(user_client, user):
     assert purge_idempotency_keys_task() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
     assert idempotency_records_purge() == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "kept"),
+    [(OperationalError("server closed the connection"), True), (RedisConnectionError("refused"), False)],
+    ids=["database: it may have committed", "redis: read before anything is written"],
+)
+def test_which_unavailable_answers_keep_their_key(error, kept):
+    # A database error may come after the request committed (a purchase re-reading what it made):
+    # its 503 stays on the key, so a retry cannot charge again. Redis is read before any write.
+    assert idempotency._keep(Response(status=503), error) is kept
+    assert idempotency._keep(Response(status=503), None) is False

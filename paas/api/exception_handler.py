@@ -91,7 +91,7 @@ RETRY_AFTER_SECONDS = 5
 
 def exception_handler(exc, context):
     if isinstance(exc, _UNAVAILABLE):
-        logger.warning("dependency unavailable: %s", type(exc).__name__)
+        logger.warning("dependency unavailable: %s", type(exc).__name__, exc_info=True)
         return Response(
             error_body("service_unavailable", "A service the platform depends on is unavailable; retry shortly."),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,

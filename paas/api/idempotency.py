@@ -9,7 +9,10 @@ returns the first response again (with ``Idempotent-Replayed: true``) and runs n
 - a response is kept when the request had an effect: any 2xx, and handled 5xx such as 502
   ``payment_gateway_error`` (the failed top-up exists). A 4xx means the request was refused
   before anything happened, so the key is released and the client may fix the body and retry;
-  so does a 503 (a dependency was unavailable): the retry it asks for must run the request.
+  so does a 503 when Redis was unavailable (it is read before anything is written). A 503 from
+  the database is kept: the connection may have dropped after the request committed (a purchase
+  re-reads what it made), and replaying the 503 is safer than charging twice. The client checks
+  what exists (``GET``) before it tries again with a new key.
 
 Records live in ``paas.IdempotencyRecord`` and are purged daily after 24 hours.
 """
@@ -20,7 +23,7 @@ import json
 import re
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -85,8 +88,10 @@ def _claim(*, user, key: str, fingerprint: str, request):
         return record, None
 
 
-def _keep(response) -> bool:
-    return response.status_code < 400 or (response.status_code >= 500 and response.status_code != 503)
+def _keep(response, exc: BaseException | None) -> bool:
+    if response.status_code == 503:
+        return isinstance(exc, DatabaseError)
+    return response.status_code < 400 or response.status_code >= 500
 
 
 def idempotent(view_method):
@@ -102,16 +107,18 @@ def idempotent(view_method):
         record, replay = _claim(user=request.user, key=key, fingerprint=_fingerprint(request), request=request)
         if replay is not None:
             return replay
+        error = None
         try:
             try:
                 response = view_method(self, request, *args, **kwargs)
             except Exception as exc:
                 # Turn domain and API errors into their response here, to decide what to keep.
+                error = exc
                 response = self.handle_exception(exc)
         except BaseException:
             record.delete()  # a bug or a crash: nothing to replay, let the client retry
             raise
-        if _keep(response):
+        if _keep(response, error):
             record.state = record.State.COMPLETED
             record.response_status = response.status_code
             record.response_body = json.loads(JSONRenderer().render(response.data) or b"null")

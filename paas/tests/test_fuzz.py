@@ -489,11 +489,24 @@ def refund_of_a_spent_topup(settings, cluster, midtrans):
 
 def refund_twice(settings, cluster, midtrans):
     admin = AdminFactory()
-    customer, _ = _spent_customer()
-    charge = _charge_of(customer)
+    customer = UserFactory()
+    fund(customer, "50000.00")
+    charge = billing.wallet_charge(user=customer, amount=Decimal("10000.00"), description="a one-off charge")
     billing.transaction_refund_by_admin(actor=admin, transaction=charge)
     return Scenario(
         "POST /api/v1/admin/billing/transactions/{id}/refund", 409, "already_refunded", admin, {"id": charge.pk}, {}
+    )
+
+
+def refund_of_a_subscription_charge(settings, cluster, midtrans):
+    customer, _ = _spent_customer()
+    return Scenario(
+        "POST /api/v1/admin/billing/transactions/{id}/refund",
+        409,
+        "invalid_state",
+        AdminFactory(),
+        {"id": _charge_of(customer).pk},
+        {},
     )
 
 
@@ -585,6 +598,7 @@ SCENARIOS = [
     adjustment_for_nobody,
     refund_of_a_spent_topup,
     refund_twice,
+    refund_of_a_subscription_charge,
     restore_what_was_not_deleted,
     restart_a_stopped_instance,
     reconcile_an_unknown_instance,

@@ -5,6 +5,7 @@ from .actions import (
     subscription_change_plan,
     subscription_extend,
     subscription_renew,
+    subscription_resume,
     subscription_suspend,
     subscription_update,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "subscription_extend",
     "subscription_purchase",
     "subscription_renew",
+    "subscription_resume",
     "subscription_suspend",
     "subscription_update",
 ]

@@ -20,7 +20,7 @@ from templates.resources import plan_requests
 from workers.services import capacity_admit
 
 from .lifecycle import PERIOD_FIELDS, ZERO, credit, end, lock, resume, start_period, suspend
-from .money import period_length, prorate_charge, prorate_credit
+from .money import period_length, prorate_charge, prorate_credit, prorate_refund
 from .notify import tell
 from .purchase import period_description
 from .transitions import check, record, transition
@@ -99,6 +99,17 @@ def subscription_renew(*, subscription: Subscription, actor=None) -> Subscriptio
 
 
 @transaction.atomic
+def subscription_resume(*, subscription: Subscription, actor=None) -> Subscription:
+    """Pay a new period for a SUSPENDED subscription and start its app (409 ``invalid_state``
+    otherwise). Unlike ``subscription_renew``, it never pays ahead: resuming twice, or resuming a
+    subscription that something else resumed meanwhile, charges once."""
+    subscription = lock(subscription)
+    if subscription.status != Status.SUSPENDED:
+        raise InvalidState("Only a suspended subscription can be resumed.")
+    return subscription_renew(subscription=subscription, actor=actor)
+
+
+@transaction.atomic
 def subscription_cancel(
     *, subscription: Subscription, immediate: bool = False, actor=None, refund: bool = True
 ) -> Subscription:
@@ -120,7 +131,13 @@ def subscription_cancel(
         return subscription
     owed = ZERO
     if refund and subscription.status == Status.ACTIVE:
-        owed = prorate_credit(subscription.period_price, subscription.current_period_end - timezone.now())
+        owed = prorate_refund(
+            monthly=subscription.period_price,
+            paid=subscription.period_paid,
+            start=subscription.current_period_start,
+            end=subscription.current_period_end,
+            now=timezone.now(),
+        )
     end(subscription, Status.CANCELLED, reason="Cancelled", message="Cancelled by request.", refund=owed, actor=actor)
     return subscription
 

@@ -16,12 +16,13 @@ from django.utils import timezone
 from billing.exceptions import InsufficientBalance
 from billing.hooks import Renewal
 from paas.bulk import any_of
+from paas.exceptions import InvalidState
 from paas.queue import enqueue
 from pods.hooks import StatusChange
 from pods.models import ServiceInstance
 from subscriptions.models import Subscription
 
-from .actions import subscription_renew
+from .actions import subscription_resume
 from .lifecycle import end, lock, settle_downtime
 from .money import period_length
 from .transitions import record
@@ -120,7 +121,9 @@ def resume_paid(*, user_id) -> int:
     suspended = Subscription.objects.filter(user_id=user_id, status=Status.SUSPENDED, auto_renew=True)
     for subscription in suspended.order_by("suspended_at"):
         try:
-            subscription_renew(subscription=subscription)
+            subscription_resume(subscription=subscription)
+        except InvalidState:  # resumed meanwhile (its owner, an operator): nothing to pay
+            continue
         except InsufficientBalance:
             break
         resumed += 1

@@ -11,6 +11,7 @@ from billing.models import Transaction
 from billing.selectors import wallet_balance
 from billing.tests.factories import completed_topup
 from notifications.models import EmailMessage
+from paas.exceptions import InvalidState
 from pods import services as pods
 from pods.models import ServiceInstance
 from pods.tests.factories import seeded_plan
@@ -179,6 +180,46 @@ def test_change_plan_up_and_down_then_cancel_now_refunds_to_the_rupiah(user, clu
     subscription = fresh(subscription)
     assert subscription.status == Status.CANCELLED and subscription.instance.desired_state == "DELETED"
     assert wallet_balance(user=user) == Decimal("200000.00") - 75000 - 49895 + 25000 + 12153
+
+
+def test_cancelling_a_period_paid_ahead_refunds_the_time_paid_for(user, cluster, on_commit):
+    fund(user, "150000.00")
+    subscription = on_commit(buy, user, fund_first=False)  # 75,000 a period
+    t0 = subscription.current_period_start
+    with time_machine.travel(t0 + timedelta(days=1), tick=False):
+        on_commit(services.subscription_renew, subscription=subscription, actor=user)
+        assert fresh(subscription).current_period_end == t0 + timedelta(days=60)
+        on_commit(services.subscription_cancel, subscription=fresh(subscription), immediate=True, actor=user)
+    # 59 of the 60 paid days are left: 150,000 * 59 / 60 = 147,500.
+    refund = Transaction.objects.get(subscription_id=subscription.pk, type="REFUND")
+    assert refund.amount == Decimal("147500.00")
+    assert wallet_balance(user=user) == Decimal("147500.00")
+
+
+def test_free_days_an_operator_gave_are_not_paid_out_on_cancelling(user, admin_user, cluster, on_commit):
+    subscription = on_commit(buy, user)  # 75,000 for 30 days
+    t0 = subscription.current_period_start
+    with time_machine.travel(t0 + timedelta(days=29), tick=False):
+        services.subscription_extend(subscription=subscription, days=30, reason="outage", actor=admin_user)
+        on_commit(services.subscription_cancel, subscription=fresh(subscription), immediate=True, actor=user)
+    # 31 of the 60 days left, 30 of them paid for: what was paid, pro rata, 75,000 * 31 / 60.
+    refund = Transaction.objects.get(subscription_id=subscription.pk, type="REFUND")
+    assert refund.amount == Decimal("38750.00")
+
+
+def test_resuming_what_is_no_longer_suspended_charges_nothing(user, admin_user, cluster, on_commit):
+    subscription = on_commit(buy, user)
+    with time_machine.travel(subscription.current_period_end + timedelta(minutes=1), tick=False):
+        on_commit(services.billing_clock)
+        fund(user, f"{subscription.plan.price_monthly * 2:.2f}")
+        on_commit(services.subscription_resume, subscription=fresh(subscription), actor=user)
+        charges = Transaction.objects.filter(subscription_id=subscription.pk, type="CHARGE").count()
+        # The owner resumed it; the reaction to their top-up, or an operator, comes second.
+        assert services.resume_paid(user_id=user.pk) == 0
+        with pytest.raises(InvalidState):
+            services.subscription_resume(subscription=fresh(subscription), actor=admin_user)
+    assert Transaction.objects.filter(subscription_id=subscription.pk, type="CHARGE").count() == charges
+    assert fresh(subscription).status == Status.ACTIVE
 
 
 def test_an_app_that_never_starts_is_refunded_and_the_subscription_ends(user, cluster, settings, on_commit):
