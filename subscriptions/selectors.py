@@ -29,13 +29,16 @@ def subscription_list_admin() -> QuerySet[Subscription]:
 
 
 def subscription_history(*, subscription: Subscription) -> QuerySet:
-    """The subscription's events and its instance's, newest first, as one list of dicts
-    (``id`` is ``s-<n>`` or ``i-<n>``; ``source`` says which)."""
+    """The subscription's events and its instance's status changes and actions, newest first, as
+    one list of dicts (``id`` is ``s-<n>`` or ``i-<n>``; ``source`` says which)."""
     columns = ("created_at", "reason", "message", "from_status", "to_status", "actor_id")
     own = SubscriptionEvent.objects.filter(subscription=subscription).annotate(
         event_id=Concat(Value("s-"), Cast(F("id"), CharField())), source=Value("subscription")
     )
-    instance = InstanceEvent.objects.filter(instance_id=subscription.instance_id).annotate(
+    # The owner reads what happened to the app and who asked; the cluster's own words (errors,
+    # outages) can carry its internals and stay with operators (pods' admin history).
+    shown = (InstanceEvent.Kind.STATUS, InstanceEvent.Kind.ACTION)
+    instance = InstanceEvent.objects.filter(instance_id=subscription.instance_id, kind__in=shown).annotate(
         event_id=Concat(Value("i-"), Cast(F("id"), CharField())), source=Value("instance")
     )
     fields = ("event_id", "source", *columns)

@@ -10,15 +10,16 @@ be reached. A view that needs the password hash (change password) loads it on fi
 deferred field.
 
 When the cache cannot be reached, requests read the database as before; after a failure this
-process leaves the cache alone for ``CACHE_RETRY_SECONDS``, so an outage does not add a timeout
-to every request.
+process reads no cached rows for ``CACHE_RETRY_SECONDS``, so an outage does not add a timeout to
+every request. Writers never skip the cache: a change a reader might miss is always pushed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from collections import OrderedDict
+from functools import cache as once
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -38,16 +39,24 @@ logger = logging.getLogger(__name__)
 CACHE_SECONDS = 60
 CACHE_RETRY_SECONDS = 10
 _cache_down_until = 0.0
-# Access tokens already checked, most recently used last (see JWTAuthentication).
-_VALIDATED_MAX = 4096
-_validated: OrderedDict[bytes, object] = OrderedDict()
-# The layout of the cached row is in the key: a deployment that changes the user model reads fresh rows.
-_KEY = "auth-user:v1:{}"
 _GONE = ()  # cached for a user that does not exist (deleted), so a stale row cannot come back
 
 
-def _columns() -> list[str]:
-    return [f.attname for f in get_user_model()._meta.concrete_fields if f.attname != "password"]
+@once
+def _columns() -> tuple[str, ...]:
+    return tuple(f.attname for f in get_user_model()._meta.concrete_fields if f.attname != "password")
+
+
+@once
+def _key_prefix() -> str:
+    # The row's layout is in its key: during a rolling deploy that changes the user model, old and
+    # new processes never read each other's rows (a row is a tuple, read by position).
+    layout = hashlib.sha256(",".join(_columns()).encode()).hexdigest()[:12]
+    return f"auth-user:{layout}:"
+
+
+def _key(user_id) -> str:
+    return f"{_key_prefix()}{user_id}"
 
 
 def _read(user_id) -> tuple:
@@ -73,7 +82,7 @@ def _cache_call(method: str, *args):
 
 def user_for_request(user_id):
     """The user with this id, as it is now, or None. At most one query, none when cached."""
-    key = _KEY.format(user_id)
+    key = _key(user_id)
     row = _cache_call("get", key)
     if row is None:
         row = _read(user_id)
@@ -84,15 +93,23 @@ def user_for_request(user_id):
     return get_user_model().from_db(DEFAULT_DB_ALIAS, _columns(), row)
 
 
+def _write(method: str, *args) -> None:
+    """A change pushed to the cache, tried even while this process skips reading it."""
+    try:
+        getattr(cache, method)(*args)
+    except Exception:
+        logger.error("user cache not updated: the change shows within %s s", CACHE_SECONDS, exc_info=True)
+
+
 def _refresh(user_id) -> None:
-    _cache_call("set", _KEY.format(user_id), _read(user_id), CACHE_SECONDS)
+    _write("set", _key(user_id), _read(user_id), CACHE_SECONDS)
 
 
 def user_changed(sender, instance, **kwargs) -> None:
     """Drop the cached row at once (the next request of this process reads the database), and once
     the change is committed write the fresh row, so that a request which read the old row just
     before the commit cannot put it back."""
-    _cache_call("delete", _KEY.format(instance.pk))
+    _write("delete", _key(instance.pk))
     user_id = instance.pk
     transaction.on_commit(lambda: _refresh(user_id), using=kwargs.get("using") or DEFAULT_DB_ALIAS)
 
@@ -103,23 +120,9 @@ def connect_signals() -> None:
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
-    """simplejwt's authentication with the user read through the cache; same errors, same checks.
-
-    A client sends the same access token for its whole life: once its signature and claims have
-    been checked, the token is remembered (per process, by its exact bytes) and only its expiry is
-    checked again on the next requests.
-    """
-
-    def get_validated_token(self, raw_token: bytes):
-        token = _validated.get(raw_token)
-        if token is not None and token.payload.get("exp", 0) > time.time():
-            _validated.move_to_end(raw_token)
-            return token
-        token = super().get_validated_token(raw_token)
-        _validated[raw_token] = token
-        if len(_validated) > _VALIDATED_MAX:
-            _validated.popitem(last=False)
-        return token
+    """simplejwt's authentication with the user read through the cache; same errors. An inactive
+    user is always refused; simplejwt's ``CHECK_REVOKE_TOKEN`` (password-bound tokens) is not
+    supported, since the cached row holds no password hash."""
 
     def get_user(self, validated_token):
         try:

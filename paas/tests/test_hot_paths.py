@@ -31,7 +31,7 @@ def test_the_caller_is_read_from_the_database_once_then_from_the_cache(user, use
     with django_assert_num_queries(0):
         assert user_client.get(ME).json()["email"] == user.email
     # The password hash never leaves the database.
-    cached = cache.get(authentication._KEY.format(user.pk))
+    cached = cache.get(authentication._key(user.pk))
     assert cached and user.password not in cached
 
 
@@ -54,13 +54,26 @@ def test_a_demoted_administrator_loses_the_admin_api_at_once(admin_client):
 def test_a_committed_change_wins_over_a_request_that_read_the_row_just_before(
     admin_client, user, user_client, django_capture_on_commit_callbacks
 ):
-    key = authentication._KEY.format(user.pk)
+    key = authentication._key(user.pk)
     assert user_client.get(ME).status_code == 200
     stale = cache.get(key)
     with django_capture_on_commit_callbacks(execute=True):
         assert admin_client.delete(f"/api/v1/admin/users/{user.pk}").status_code == 204
     # A request that read the row before the commit now tries to cache what it read: too late.
     cache.add(key, stale, authentication.CACHE_SECONDS)
+    assert user_client.get(ME).status_code == 401
+
+
+def test_a_deactivation_reaches_the_cache_while_this_process_skips_reading_it(
+    admin_client, user, user_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    assert user_client.get(ME).status_code == 200  # cached now
+    # A cache error a moment ago: this process reads users from the database for a while...
+    monkeypatch.setattr(authentication, "_cache_down_until", time.monotonic() + 60)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert admin_client.delete(f"/api/v1/admin/users/{user.pk}").status_code == 204
+    # ...but still pushed the change, which every other process reads at once.
+    monkeypatch.setattr(authentication, "_cache_down_until", 0.0)
     assert user_client.get(ME).status_code == 401
 
 

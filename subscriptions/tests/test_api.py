@@ -13,7 +13,8 @@ from billing.models import Transaction
 from catalog.models import Plan
 from conftest import client_for
 from pods import services as pods
-from pods.models import ServiceInstance
+from pods.models import InstanceEvent, ServiceInstance
+from pods.services.history import event_record
 from pods.tests.factories import seeded_plan
 from subscriptions import services
 from subscriptions.models import Subscription
@@ -245,6 +246,19 @@ def test_instance_controls_logs_and_history(user_client, user, cluster):
     assert ("subscription", "Purchased", "owner") in reasons
     assert ("instance", "Ready", "platform") in reasons
     assert history["count"] == len(reasons)
+
+
+def test_the_cluster_s_own_error_words_stay_with_operators(user_client, admin_client, user, cluster):
+    subscription = buy(user)
+    pods.reconcile(subscription.instance_id)
+    instance = subscription.instance
+    event_record(instance, kind=InstanceEvent.Kind.CLUSTER, reason="ClusterUnreachable", message="apiserver 10.0.0.1")
+
+    history = user_client.get(f"{SUBS}/{subscription.pk}/events").json()
+    assert "ClusterUnreachable" not in [e["reason"] for e in history["results"]]
+    assert history["count"] == len(history["results"])
+    operators = admin_client.get(f"/api/v1/admin/pods/{instance.pk}").json()
+    assert "ClusterUnreachable" in [e["reason"] for e in operators["recent_events"]]
 
 
 def test_the_balance_says_when_the_money_runs_out(user_client, user, cluster):
