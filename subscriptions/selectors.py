@@ -24,10 +24,6 @@ def subscription_get_for_user(*, user, subscription_id) -> Subscription:
     return get_or_not_found(subscription_list(user=user), message="No such subscription.", pk=subscription_id)
 
 
-def subscription_list_admin() -> QuerySet[Subscription]:
-    return _with_instance(Subscription.objects.select_related("user")).order_by("-created_at", "id")
-
-
 def subscription_history(*, subscription: Subscription) -> QuerySet:
     """The subscription's events and its instance's status changes and actions, newest first, as
     one list of dicts (``id`` is ``s-<n>`` or ``i-<n>``; ``source`` says which)."""

@@ -62,10 +62,6 @@ class WorkerNode(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def accepts_placements(self) -> bool:
-        return self.status == self.Status.READY and not self.cordoned and not self.unschedulable
-
 
 class NodeEvent(models.Model):
     """One thing that happened to a node (registered, went offline, came back, cordoned...).

@@ -1,4 +1,3 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,7 +10,6 @@ from accounts.filters import UserFilterSet
 from paas.api.permissions import IsAdministrator
 from paas.api.throttling import ScopedEmailThrottle, ScopedIPThrottle
 from paas.audit import audited, audited_create
-from paas.filters import OrderingFilter
 
 from .serializers import (
     AdminUserCreateInputSerializer,
@@ -167,7 +165,6 @@ class AdminUserViewSet(
 
     permission_classes = [IsAdministrator]
     serializer_class = AdminUserSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = UserFilterSet
     ordering_fields = ["created_at", "email", "name", "last_login"]
 

@@ -1,4 +1,3 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -11,7 +10,6 @@ from catalog.filters import ServiceFilterSet
 from catalog.models import Plan
 from paas.api.permissions import IsAdministrator
 from paas.audit import audited, audited_create
-from paas.filters import OrderingFilter
 from templates.config import config_validate
 
 from .serializers import (
@@ -68,7 +66,6 @@ class AdminServiceViewSet(
 
     permission_classes = [IsAdministrator]
     serializer_class = AdminServiceSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = ServiceFilterSet
     ordering_fields = ["name", "slug", "created_at"]
 

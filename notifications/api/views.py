@@ -1,4 +1,3 @@
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -8,7 +7,6 @@ from notifications import selectors, services
 from notifications.filters import EmailMessageFilterSet
 from notifications.models import EmailMessage, WebhookDelivery, WebhookEndpoint
 from paas.api.throttling import UserActionThrottle
-from paas.filters import OrderingFilter
 
 from .serializers import (
     EmailMessageSerializer,
@@ -23,7 +21,6 @@ from .serializers import (
 @extend_schema_view(list=extend_schema(tags=["notifications"], summary="The emails sent to you"))
 class EmailMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = EmailMessageSerializer
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = EmailMessageFilterSet
     ordering_fields = ["created_at", "sent_at"]
 

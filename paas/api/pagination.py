@@ -77,10 +77,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 100
 
     def paginate_queryset(self, queryset, request, view=None):
-        inline = _countable_inline(queryset) and request.query_params.get(self.page_query_param) not in (
-            self.last_page_strings
-        )
-        self.django_paginator_class = InlineCountPaginator if inline else Paginator
+        self.django_paginator_class = InlineCountPaginator if _countable_inline(queryset) else Paginator
         return super().paginate_queryset(queryset, request, view)
 
     def get_page_size(self, request):

@@ -26,7 +26,6 @@ KINDS: dict[str, Kind] = {
         Kind("ResourceQuota", "CoreV1Api", "resource_quota", "resourcequotas"),
         Kind("LimitRange", "CoreV1Api", "limit_range", "limitranges"),
         Kind("Secret", "CoreV1Api", "secret", "secrets"),
-        Kind("ConfigMap", "CoreV1Api", "config_map", "configmaps"),
         Kind("PersistentVolumeClaim", "CoreV1Api", "persistent_volume_claim", "persistentvolumeclaims"),
         Kind("Service", "CoreV1Api", "service", "services"),
         Kind("Pod", "CoreV1Api", "pod", "pods"),

@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -195,8 +196,8 @@ def _pass(instance: ServiceInstance, cluster: Cluster | None, made: list[Change]
         # The instance cannot be rendered (a blueprint or plan change made its config invalid, or
         # its secrets were sealed under a key that is gone).
         return _refused(instance, reason="RenderFailed", message=str(exc), now=now)
-    except (ClusterError, LeaseLost):
-        raise
+    except (ClusterError, LeaseLost, SoftTimeLimitExceeded):
+        raise  # the last: Celery's time limit must end the pass, not read as an outage
     except Exception as exc:
         # A bug of ours must not fail a customer's app: log it loudly and look again later.
         logger.exception("reconcile pass failed", extra={"instance_id": str(instance.pk)})

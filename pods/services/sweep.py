@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -107,6 +108,8 @@ def sweep(*, cluster: Cluster | None = None, dry_run: bool = False) -> SweepRepo
         try:
             # Rendered once per namespace: every instance in it shares these.
             namespace_objects = namespace_manifests(members[0], members, observed)
+        except SoftTimeLimitExceeded:
+            raise
         except Exception:
             logger.exception("namespace cannot be rendered", extra={"namespace": namespace})
             report.queued += [i.pk for i in members]
@@ -114,6 +117,8 @@ def sweep(*, cluster: Cluster | None = None, dry_run: bool = False) -> SweepRepo
         for instance in members:
             try:
                 synced = instance_in_sync(instance, observed, namespace_objects)
+            except SoftTimeLimitExceeded:
+                raise  # Celery's time limit ends the sweep; the next one starts over
             except Exception:
                 logger.exception("instance cannot be compared", extra={"instance_id": str(instance.pk)})
                 synced = False

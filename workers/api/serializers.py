@@ -44,7 +44,7 @@ class HeartbeatInputSerializer(serializers.Serializer):
 
     status = serializers.ChoiceField(choices=[WorkerNode.Status.READY, WorkerNode.Status.NOT_READY])
     usage = UsageSerializer()
-    conditions = serializers.ListField(child=serializers.DictField(), required=False, default=list, max_length=32)
+    conditions = serializers.ListField(child=serializers.DictField(), required=False, max_length=32)
 
 
 class WorkerRegisteredSerializer(serializers.Serializer):

@@ -81,7 +81,7 @@ class HeartbeatView(_AgentView):
         interval = services.node_heartbeat(
             token=request.headers.get(TOKEN_HEADER),
             status=data.validated_data["status"],
-            conditions=data.validated_data["conditions"],
+            conditions=data.validated_data.get("conditions"),
             **usage,
         )
         return Response({"heartbeat_interval": interval})

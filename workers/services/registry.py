@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, F, JSONField, Q, Value, When
 from django.utils import timezone
 
 from workers.exceptions import InvalidWorkerToken
@@ -73,7 +74,13 @@ def node_register(
 
 
 def node_heartbeat(
-    *, token: str | None, status: str, cpu_percent: float, memory_percent: float, pods_running: int, conditions: list
+    *,
+    token: str | None,
+    status: str,
+    cpu_percent: float,
+    memory_percent: float,
+    pods_running: int,
+    conditions: list | None = None,
 ) -> int:
     """Record a node's report. Returns the interval the agent should report at; a wrong token is
     ``InvalidWorkerToken`` (401), whatever is wrong with it.
@@ -83,25 +90,39 @@ def node_heartbeat(
     leaks nothing a timing attack can use, since no one can choose what the hash of a guess starts
     with. A report that changes the status (a node coming back, or turning unready) or fails that
     match is re-read under the row's lock, to tell a wrong token from a new status and record it.
+
+    A node the cluster's Node API reports is ready or not as the cluster says (``nodes_sync``): its
+    agent's report proves it alive (back from OFFLINE) and brings its usage, but never flips the
+    cluster's READY or NOT_READY, nor replaces the cluster's conditions.
     """
     node_id = token_node_id(token or "")
     if node_id is None:
         raise InvalidWorkerToken()
-    report = {
-        "status": status,
+    usage = {
         "cpu_percent": cpu_percent,
         "memory_percent": memory_percent,
         "pods_running": pods_running,
-        "conditions": conditions,
         "last_heartbeat_at": timezone.now(),
     }
+    report = {**usage, "status": status} | ({} if conditions is None else {"conditions": conditions})
     mine = WorkerNode.objects.filter(pk=node_id, token_hash=token_hash(token))
-    if mine.filter(status=status).update(**report):
+    # The common report, one UPDATE: the same status again, or a cluster node's usage.
+    cluster = Q(source=WorkerNode.Source.CLUSTER)
+    kept = {"status": Case(When(cluster, then=F("status")), default=Value(status))}
+    if conditions is not None:
+        kept["conditions"] = Case(
+            When(cluster, then=F("conditions")), default=Value(conditions, output_field=JSONField())
+        )
+    if mine.filter(Q(status=status) | (cluster & ~Q(status=Status.OFFLINE))).update(**usage, **kept):
         return settings.WORKER_HEARTBEAT_INTERVAL
     with transaction.atomic():
-        old = mine.select_for_update().values_list("status", flat=True).first()
-        if old is None:
+        row = mine.select_for_update().values_list("status", "source").first()
+        if row is None:
             raise InvalidWorkerToken()
+        old, source = row
+        if source == WorkerNode.Source.CLUSTER and old != Status.OFFLINE:
+            mine.update(**usage)
+            return settings.WORKER_HEARTBEAT_INTERVAL
         mine.update(**report)
         if old != status:
             event_record(WorkerNode(pk=node_id), reason="StatusReported", old=old, new=status)

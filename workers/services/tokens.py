@@ -1,6 +1,7 @@
 """Node tokens: ``wn_<node id hex>_<secret>``. The id part finds the node with one indexed read;
-the secret's SHA-256 is compared with the stored hash in constant time. The join token (shared by
-every agent of the cluster) is compared the same way."""
+the secret's SHA-256 is then matched against the stored hash by the database (a hash of 256 random
+bits: equality reveals nothing a timing attack could use). The join token (shared by every agent
+of the cluster) is compared in constant time."""
 
 from __future__ import annotations
 
@@ -31,10 +32,6 @@ def token_node_id(token: str) -> uuid.UUID | None:
         return uuid.UUID(hex=token[len(PREFIX) : len(PREFIX) + 32])
     except ValueError:
         return None
-
-
-def same_secret(given: str, expected_hash: str) -> bool:
-    return bool(expected_hash) and hmac.compare_digest(token_hash(given), expected_hash)
 
 
 def join_token_valid(given: str | None, expected: str) -> bool:

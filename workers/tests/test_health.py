@@ -13,7 +13,7 @@ from notifications.models import EmailMessage
 from pods import services as pods
 from pods.tests.factories import make_instance
 from workers.models import NodeEvent, WorkerNode
-from workers.services import node_register, nodes_mark_offline, nodes_sync
+from workers.services import node_heartbeat, node_register, nodes_mark_offline, nodes_sync
 
 JOIN = "test-join-token-0123456789"
 
@@ -111,3 +111,34 @@ def test_apps_on_an_offline_node_are_shown_at_risk(cluster, user, admin_client, 
     body = admin_client.get(f"/api/v1/admin/pods/{instance.pk}").json()
     assert body["node_status"] == "OFFLINE" and body["at_risk"] is True
     assert admin_client.get(f"/api/v1/admin/workers/{node.name}").json()["instances_count"] == 1
+
+
+@pytest.mark.django_db
+def test_a_node_the_cluster_calls_not_ready_stays_so_while_its_agent_reports(cluster, settings):
+    settings.WORKER_JOIN_TOKEN = JOIN
+    nodes_sync()
+    _, token, _ = node_register(
+        join_token=JOIN,
+        name="emulator-node-1",
+        hostname="emulator-node-1",
+        ip_address="10.0.0.1",
+        capacity={"cpu_millicores": 4000, "memory_mb": 8192, "pods": 110},
+        labels={},
+        kubelet_version="v1.33.0",
+    )
+    cluster.set_node_ready("emulator-node-1", False)
+    cluster.tick()
+    nodes_sync()
+    conditions = WorkerNode.objects.get(name="emulator-node-1").conditions
+    events = NodeEvent.objects.count()
+
+    for _ in range(3):  # the agent only knows it is alive: it says READY, with no conditions
+        node_heartbeat(token=token, status="READY", cpu_percent=5.0, memory_percent=10.0, pods_running=2)
+    node = WorkerNode.objects.get(name="emulator-node-1")
+    assert node.status == "NOT_READY" and node.conditions == conditions
+    assert node.pods_running == 2 and NodeEvent.objects.count() == events  # usage kept, nothing flipped
+
+    node.status = "OFFLINE"
+    node.save(update_fields=["status"])
+    node_heartbeat(token=token, status="READY", cpu_percent=5.0, memory_percent=10.0, pods_running=2)
+    assert WorkerNode.objects.get(name="emulator-node-1").status == "READY"  # alive again: back
