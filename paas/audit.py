@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
 
 from paas.exceptions import DomainError
 from paas.models import AuditEntry
@@ -57,24 +57,35 @@ def audit_record(
 
 def audited(actor, action: str, target: models.Model, run: Callable[[], T], *, reason: str = "") -> T:
     """Run ``run`` (a service call changing ``target``) and write the audit entry, before and
-    after included. A refusal (a ``DomainError`` or a validation error) is recorded, then re-raised."""
-    before = snapshot(target)
+    after included, in one transaction: no change commits without its entry. ``before`` is read
+    under the target's row lock. A refusal (a ``DomainError`` or a validation error) is recorded,
+    then re-raised."""
     try:
-        result = run()
+        with transaction.atomic():
+            locked = type(target)._default_manager.select_for_update().filter(pk=target.pk).first()
+            before = snapshot(locked or target)
+            result = run()
+            changed = result if isinstance(result, type(target)) else target
+            fresh = type(target)._default_manager.filter(pk=changed.pk).first()
+            audit_record(actor=actor, action=action, target=target, reason=reason, before=before, after=snapshot(fresh))
     except (DomainError, ValidationError) as exc:
         message = getattr(exc, "message", None) or "; ".join(getattr(exc, "messages", [])) or str(exc)
         audit_record(
-            actor=actor, action=action, target=target, reason=reason, before=before, outcome=f"Refused: {message}"
+            actor=actor,
+            action=action,
+            target=target,
+            reason=reason,
+            before=snapshot(target),
+            outcome=f"Refused: {message}",
         )
         raise
-    changed = result if isinstance(result, type(target)) else target
-    fresh = type(target)._default_manager.filter(pk=changed.pk).first()
-    audit_record(actor=actor, action=action, target=target, reason=reason, before=before, after=snapshot(fresh))
     return result
 
 
 def audited_create(actor, action: str, run: Callable[[], T], *, reason: str = "") -> T:
-    """Run ``run`` (a service call that creates and returns an object) and write its audit entry."""
-    created = run()
-    audit_record(actor=actor, action=action, target=created, reason=reason, after=snapshot(created))
+    """Run ``run`` (a service call that creates and returns an object) and write its audit entry,
+    in one transaction: nothing is created without its entry."""
+    with transaction.atomic():
+        created = run()
+        audit_record(actor=actor, action=action, target=created, reason=reason, after=snapshot(created))
     return created

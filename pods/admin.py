@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from catalog.models import Plan
 from paas.admin import AuditedAdmin, ReadOnlyAdmin
-from paas.audit import audit_record, snapshot
+from paas.audit import audited_create
 from templates.config import config_validate
 
 from . import services
@@ -122,10 +122,13 @@ class ServiceInstanceAdmin(AuditedAdmin):
         if change:
             return
         data = form.cleaned_data
-        created = services.instance_create(
-            owner=data["owner"], plan=data["plan"], name=data["name"], config=data["config"], actor=request.user
+        created = audited_create(
+            request.user,
+            "instance.create",
+            lambda: services.instance_create(
+                owner=data["owner"], plan=data["plan"], name=data["name"], config=data["config"], actor=request.user
+            ),
         )
-        audit_record(actor=request.user, action="instance.create", target=created, after=snapshot(created))
         obj.pk = created.pk
 
     @admin.display(description="status", ordering="status")

@@ -38,4 +38,10 @@ def subscription_history(*, subscription: Subscription) -> QuerySet:
         event_id=Concat(Value("i-"), Cast(F("id"), CharField())), source=Value("instance")
     )
     fields = ("event_id", "source", *columns)
-    return own.values(*fields).union(instance.values(*fields), all=True).order_by("-created_at", "-event_id")
+    # Each side without its model's default ordering: SQLite refuses ORDER BY inside a UNION.
+    return (
+        own.order_by()
+        .values(*fields)
+        .union(instance.order_by().values(*fields), all=True)
+        .order_by("-created_at", "-event_id")
+    )

@@ -22,6 +22,7 @@ from .ledger import (
     wallet_charge,
     wallet_charge_many,
     wallet_refund,
+    wallets_lock,
 )
 from .topups import (
     TOPUP_MAX,
@@ -49,4 +50,5 @@ __all__ = [
     "wallet_charge",
     "wallet_charge_many",
     "wallet_refund",
+    "wallets_lock",
 ]

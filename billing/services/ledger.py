@@ -175,6 +175,19 @@ class Charged:
     replayed: bool = False
 
 
+def wallets_lock(user_ids) -> dict:
+    """Lock the wallets of ``user_ids`` until the transaction ends, in user id order (the order
+    every batch takes them in, so two batches never wait on each other in a circle); returns
+    user id -> balance. A batch that may later credit some of these wallets one at a time locks
+    them all here first, so those later locks are already held."""
+    return dict(
+        Wallet.objects.select_for_update()
+        .filter(any_of(Wallet, "user", list(user_ids)))
+        .order_by("user_id")
+        .values_list("user_id", "balance")
+    )
+
+
 @db_transaction.atomic
 def wallet_charge_many(charges: Sequence[Charge]) -> list[Charged | None]:
     """Many charges in one database transaction (the billing clock's renewals), each made in full
@@ -189,12 +202,7 @@ def wallet_charge_many(charges: Sequence[Charge]) -> list[Charged | None]:
         return []
     amounts = [_positive(c.amount) for c in charges]
     user_ids = {c.user_id for c in charges}
-    balances = dict(
-        Wallet.objects.select_for_update()
-        .filter(any_of(Wallet, "user", list(user_ids)))
-        .order_by("user_id")
-        .values_list("user_id", "balance")
-    )
+    balances = wallets_lock(user_ids)
     earlier_charges = select_matching(
         Transaction,
         {"user_id": [c.user_id for c in charges], "idempotency_key": [c.idempotency_key for c in charges]},

@@ -7,9 +7,8 @@ from rest_framework.response import Response
 from catalog.selectors import id_or_slug_lookup
 from paas.api.idempotency import idempotent
 from paas.api.throttling import UserActionThrottle
-from paas.exceptions import InvalidState
 from pods.api.serializers import InstanceSerializer, LogsSerializer
-from pods.api.views import LOGS_PARAMETERS, instance_action, logs_response
+from pods.api.views import LOGS_PARAMETERS, logs_response
 from subscriptions import selectors, services
 from subscriptions.filters import SubscriptionFilterSet
 from subscriptions.models import Subscription
@@ -131,13 +130,9 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return self.get_paginated_response(data)
 
     def _instance_control(self, request, name: str) -> Response:
-        subscription = self.get_object()
-        # A subscription that is not paid up runs no app: renew it first.
-        if name != "stop" and subscription.status != Subscription.Status.ACTIVE:
-            raise InvalidState(f"The subscription is {subscription.status.lower()}; renew it to run its app.")
-        if not subscription.is_live:
-            raise InvalidState(f"The subscription is {subscription.status.lower()}.")
-        instance = instance_action(name, instance=subscription.instance, actor=request.user)
+        instance = services.subscription_instance_control(
+            subscription=self.get_object(), control=name, actor=request.user
+        )
         return Response(InstanceSerializer(instance).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=None, responses={202: InstanceSerializer})

@@ -13,7 +13,7 @@ from django.utils import timezone
 from billing.services import wallet_charge
 from catalog.models import Plan
 from paas.exceptions import InvalidState
-from pods.services import instance_change_plan, instance_start
+from pods.services import instance_change_plan, instance_restart, instance_start, instance_stop
 from pods.services.instances import instance_name_clean
 from subscriptions.models import Subscription
 from templates.resources import plan_requests
@@ -96,6 +96,20 @@ def subscription_renew(*, subscription: Subscription, actor=None) -> Subscriptio
         )
     tell("subscription.renewed", subscription, amount=price)
     return subscription
+
+
+_INSTANCE_CONTROLS = {"restart": instance_restart, "start": instance_start, "stop": instance_stop}
+
+
+def subscription_instance_control(*, subscription: Subscription, control: str, actor=None):
+    """The owner's ``restart``, ``start`` or ``stop`` of the subscription's app. Only a paid-up
+    (ACTIVE) subscription runs its app: a suspended one is renewed first; stopping is always
+    allowed while it lives. Returns the instance (the reconcile loop does the work)."""
+    if control != "stop" and subscription.status != Status.ACTIVE:
+        raise InvalidState(f"The subscription is {subscription.status.lower()}; renew it to run its app.")
+    if not subscription.is_live:
+        raise InvalidState(f"The subscription is {subscription.status.lower()}.")
+    return _INSTANCE_CONTROLS[control](instance=subscription.instance, actor=actor)
 
 
 @transaction.atomic

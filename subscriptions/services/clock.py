@@ -32,7 +32,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from billing.selectors import balance_runs_out, wallet_balances
-from billing.services import Charge, wallet_charge_many
+from billing.services import Charge, wallet_charge_many, wallets_lock
 from catalog.models import Plan
 from paas.bulk import any_of, update_rows
 from pods.services import instances_stop
@@ -193,6 +193,10 @@ def _renew_batch(ids: list[uuid.UUID], now: datetime, plans: dict) -> ClockRepor
         if row.plan_id not in plans:  # a plan created since the clock started
             plans.update(Plan.objects.select_related("service").in_bulk([row.plan_id]))
     renewing = [r for r in rows if r.auto_renew and not r.cancel_at_period_end]
+    if any(r.downtime_since is not None for r in rows):
+        # Downtime is credited one subscription at a time below, locking its owner's wallet:
+        # every wallet of the batch is locked first, in the order wallet_charge_many takes them.
+        wallets_lock({r.user_id for r in rows})
     charges = wallet_charge_many(
         [
             Charge(

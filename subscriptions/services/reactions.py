@@ -152,4 +152,6 @@ def followups_due() -> list:
         downtime_since__isnull=False, instance__first_ready_at__isnull=False
     )
     recovered = active.filter(downtime_since__isnull=False).exclude(instance__status=InstanceStatus.FAILED)
-    return list(failed.union(recovered).values_list("instance_id", flat=True))
+    # Without the default ordering: SQLite refuses ORDER BY inside a UNION.
+    ids = failed.order_by().values_list("instance_id", flat=True)
+    return list(ids.union(recovered.order_by().values_list("instance_id", flat=True)))
