@@ -12,6 +12,7 @@ failed the ``SELECT 1``; Django then closes it at the end of that request.
 
 import select
 
+import psycopg
 from django.db.backends.postgresql import base
 
 
@@ -30,6 +31,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
             try:
                 if not _has_input(connection.fileno()):
                     return True
-            except (OSError, ValueError):  # no socket any more
+            except (OSError, ValueError, psycopg.Error):  # no socket any more
                 return False
         return super().is_usable()
