@@ -30,6 +30,9 @@ class Subscription(TimeStampedModel):
         CANCELLED = "CANCELLED", "Cancelled"
         EXPIRED = "EXPIRED", "Expired"
 
+    # Still running its course: counted against the per-user limit, renewing, changing plan.
+    LIVE_STATUSES = (Status.ACTIVE, Status.SUSPENDED)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscriptions")
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="subscriptions")
@@ -78,7 +81,7 @@ class Subscription(TimeStampedModel):
 
     @property
     def is_live(self) -> bool:
-        return self.status in (self.Status.ACTIVE, self.Status.SUSPENDED)
+        return self.status in self.LIVE_STATUSES
 
 
 class SubscriptionEvent(models.Model):

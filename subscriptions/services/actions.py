@@ -22,7 +22,7 @@ from workers.services import capacity_admit
 from .lifecycle import PERIOD_FIELDS, ZERO, credit, end, lock, resume, start_period, suspend
 from .money import period_length, prorate_charge, prorate_credit, prorate_refund
 from .notify import tell
-from .purchase import period_description
+from .purchase import check_sellable, period_description
 from .transitions import check, record, transition
 
 Status = Subscription.Status
@@ -165,10 +165,7 @@ def subscription_change_plan(*, subscription: Subscription, plan: Plan, actor=No
     subscription = lock(subscription)
     if not subscription.is_live:
         raise InvalidState(f"A {subscription.status.lower()} subscription cannot change plan.")
-    if plan.service_id != subscription.service_id:
-        raise ValidationError({"plan": ["This plan belongs to another service."]})
-    if not plan.is_active:
-        raise ValidationError({"plan": ["This plan is not sold any more."]})
+    check_sellable(subscription.service, plan)
     if plan.pk == subscription.plan_id:
         return subscription
     old = subscription.plan

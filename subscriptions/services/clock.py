@@ -162,6 +162,13 @@ def _locked_batch(ids: list[uuid.UUID], **still) -> list[Subscription]:
     )
 
 
+def _plans_known(rows, plans: dict) -> None:
+    """Add to ``plans`` (loaded when the clock started) any plan created since that rows are on."""
+    missing = {row.plan_id for row in rows} - plans.keys()
+    if missing:
+        plans.update(Plan.objects.select_related("service").in_bulk(missing))
+
+
 def _payload(row, plan: Plan, **state) -> dict:
     """The event payload of a batch row, as ``subscription_payload`` makes it of a subscription."""
     subscription = Subscription(
@@ -189,9 +196,7 @@ def _renew_batch(ids: list[uuid.UUID], now: datetime, plans: dict) -> ClockRepor
         .order_by("user_id", "current_period_end")
         .values_list(*DUE_FIELDS, named=True)
     )
-    for row in rows:
-        if row.plan_id not in plans:  # a plan created since the clock started
-            plans.update(Plan.objects.select_related("service").in_bulk([row.plan_id]))
+    _plans_known(rows, plans)
     renewing = [r for r in rows if r.auto_renew and not r.cancel_at_period_end]
     if any(r.downtime_since is not None for r in rows):
         # Downtime is credited one subscription at a time below, locking its owner's wallet:
@@ -371,9 +376,7 @@ def _warn_batch(ids: list[uuid.UUID], candidates, now: datetime, plans: dict) ->
     )
     if not rows:
         return 0
-    for row in rows:
-        if row.plan_id not in plans:
-            plans.update(Plan.objects.select_related("service").in_bulk([row.plan_id]))
+    _plans_known(rows, plans)
     users = {r.user_id for r in rows}
     balances = wallet_balances(user_ids=users)
     renewals = renewals_of(users, now=now)

@@ -21,14 +21,12 @@ from .money import period_length
 from .notify import tell
 from .transitions import record
 
-LIVE = (Subscription.Status.ACTIVE, Subscription.Status.SUSPENDED)
-
 
 def _live_count(user) -> int:
-    return Subscription.objects.filter(user=user, status__in=LIVE).count()
+    return Subscription.objects.filter(user=user, status__in=Subscription.LIVE_STATUSES).count()
 
 
-def _check_sellable(service: Service, plan: Plan) -> None:
+def check_sellable(service: Service, plan: Plan) -> None:
     if not service.is_active:
         raise ValidationError({"service": ["This service is not sold any more."]})
     if plan.service_id != service.pk:
@@ -50,7 +48,7 @@ def subscription_purchase(*, user, service: Service, plan: Plan, name: str | Non
     that does not cover the price (402 ``insufficient_balance``), too many live subscriptions
     (409 ``subscription_limit_reached``), no room for the plan in the cluster (409 ``no_capacity``).
     """
-    _check_sellable(service, plan)
+    check_sellable(service, plan)
     limit = settings.SUBSCRIPTIONS_MAX_PER_USER
     if _live_count(user) >= limit:
         raise SubscriptionLimitReached(extra={"limit": limit})

@@ -59,7 +59,7 @@ def renewals_of(user_ids, *, now) -> dict:
     every = period_length()
     renewals: dict = {user_id: [] for user_id in user_ids}
     live = Subscription.objects.filter(
-        any_of(Subscription, "user", list(renewals)), status__in=(Status.ACTIVE, Status.SUSPENDED)
+        any_of(Subscription, "user", list(renewals)), status__in=Subscription.LIVE_STATUSES
     ).values_list(
         "user_id", "status", "auto_renew", "cancel_at_period_end", "current_period_end", "plan__price_monthly"
     )
