@@ -122,7 +122,6 @@ def emit_many(event: str, entries: Sequence[tuple[Any, Any]], payload: Callable[
                 endpoints[endpoint.user_id].append(endpoint)
     emails: dict[str, list] = {"id": [], "user": [], "to": [], "subject": [], "context": []}
     deliveries: list[WebhookDelivery] = []
-    now = timezone.now()
     for user_id, item in entries:
         user, hooks = users.get(user_id), endpoints.get(user_id)
         if user is None and not hooks:
@@ -140,19 +139,7 @@ def emit_many(event: str, entries: Sequence[tuple[Any, Any]], payload: Callable[
             ):
                 emails[column].append(value)
         if hooks:
-            event_id = uuid.uuid4()
-            body = _body(event=event, event_id=event_id, data=data)
-            deliveries += [
-                WebhookDelivery(
-                    endpoint=endpoint,
-                    event=event,
-                    event_id=event_id,
-                    body=body,
-                    max_attempts=len(WEBHOOK_RETRY_DELAYS) + 1,
-                    next_attempt_at=now,
-                )
-                for endpoint in hooks
-            ]
+            deliveries += _deliveries(hooks, event=event, data=data)
     with transaction.atomic():
         insert_rows(EmailMessage, emails, template=template, event=event)
         WebhookDelivery.objects.bulk_create(deliveries)
@@ -449,24 +436,27 @@ def _webhook_deliveries_create(*, user, event: str, data: dict) -> list[WebhookD
     endpoints = [e for e in WebhookEndpoint.objects.filter(user=user, is_active=True) if event in e.events]
     if not endpoints:
         return []
+    deliveries = WebhookDelivery.objects.bulk_create(_deliveries(endpoints, event=event, data=data))
+    _enqueue_deliveries_on_commit([d.pk for d in deliveries])
+    return deliveries
+
+
+def _deliveries(endpoints, *, event: str, data: dict) -> list[WebhookDelivery]:
+    """One event's deliveries to ``endpoints`` (unsaved): one event id and body for all of them."""
     event_id = uuid.uuid4()
     body = _body(event=event, event_id=event_id, data=data)
     now = timezone.now()
-    deliveries = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(
-                endpoint=endpoint,
-                event=event,
-                event_id=event_id,
-                body=body,
-                max_attempts=len(WEBHOOK_RETRY_DELAYS) + 1,
-                next_attempt_at=now,
-            )
-            for endpoint in endpoints
-        ]
-    )
-    _enqueue_deliveries_on_commit([d.pk for d in deliveries])
-    return deliveries
+    return [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event=event,
+            event_id=event_id,
+            body=body,
+            max_attempts=len(WEBHOOK_RETRY_DELAYS) + 1,
+            next_attempt_at=now,
+        )
+        for endpoint in endpoints
+    ]
 
 
 def _enqueue_deliveries_on_commit(delivery_ids: list) -> None:
