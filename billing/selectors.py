@@ -110,6 +110,33 @@ def balance_overview(*, user, now: datetime | None = None) -> BalanceOverview:
     return BalanceOverview(balance=balance, currency="IDR", runway_days=days, runs_out_at=runs_out_at)
 
 
+@dataclass(frozen=True)
+class LedgerTotals:
+    """Money moved by completed transactions, each total positive (IDR)."""
+
+    revenue: Decimal  # charged for subscriptions
+    topups: Decimal  # credited by customers' payments
+    refunds: Decimal  # credited back to customers (refunds of charges, downtime credits)
+
+
+def ledger_totals(*, since: datetime | None = None, until: datetime | None = None) -> LedgerTotals:
+    """What completed transactions moved between ``since`` (included) and ``until`` (excluded), by
+    completion time; all time without bounds. One query. A refund that takes a top-up back
+    (negative) is not a refund to the customer and is not counted in ``refunds``."""
+    completed = Transaction.objects.filter(status=Transaction.Status.COMPLETED)
+    if since is not None:
+        completed = completed.filter(completed_at__gte=since)
+    if until is not None:
+        completed = completed.filter(completed_at__lt=until)
+    sums = completed.aggregate(
+        revenue=Sum("amount", filter=Q(type=Transaction.Type.CHARGE)),
+        topups=Sum("amount", filter=Q(type=Transaction.Type.TOPUP)),
+        refunds=Sum("amount", filter=Q(type=Transaction.Type.REFUND, amount__gt=0)),
+    )
+    # Charges are stored negative; the totals read as amounts of money.
+    return LedgerTotals(**{key: abs(value or ZERO) for key, value in sums.items()})
+
+
 def billing_summary() -> dict:
     """Totals for operators: balances, debt, and completed movements per type (two queries)."""
     wallets = Wallet.objects.aggregate(

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import uuid
 from decimal import Decimal
 
@@ -18,6 +20,19 @@ MAX_MEMORY_MB = 262_144
 MAX_STORAGE_GB = 10_240
 
 
+class ServiceQuerySet(models.QuerySet):
+    def sellable(self) -> ServiceQuerySet:
+        """Services customers can buy: active (an inactive one keeps its plans and subscriptions)."""
+        return self.filter(is_active=True)
+
+
+class PlanQuerySet(models.QuerySet):
+    def sellable(self) -> PlanQuerySet:
+        """Plans customers can buy, change to, and see in the public catalog: the plan and its
+        service both active. ``subscriptions.services.check_sellable`` refuses the others."""
+        return self.filter(is_active=True, service__is_active=True)
+
+
 class Service(TimeStampedModel):
     """An app the platform sells (n8n, Ghost, ...), deployed from the blueprint named by ``template``.
 
@@ -34,6 +49,8 @@ class Service(TimeStampedModel):
     )
     version = models.CharField(max_length=50, blank=True, help_text="App version shown to customers.")
     is_active = models.BooleanField(default=True, db_index=True)
+
+    objects = ServiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
@@ -67,6 +84,8 @@ class Plan(TimeStampedModel):
     memory_mb = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_MEMORY_MB)])
     storage_gb = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_STORAGE_GB)])
     is_active = models.BooleanField(default=True, db_index=True)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         ordering = ["price_monthly", "slug", "id"]

@@ -15,12 +15,12 @@ from .models import SLUG_PATTERN, Plan, Service
 
 
 def _active_plans() -> Prefetch:
-    return Prefetch("plans", queryset=Plan.objects.filter(is_active=True), to_attr="active_plans")
+    return Prefetch("plans", queryset=Plan.objects.sellable(), to_attr="active_plans")
 
 
 def service_list_public() -> QuerySet[Service]:
     """Active services, each with ``active_plans`` prefetched (two queries whatever the size)."""
-    return Service.objects.filter(is_active=True).prefetch_related(_active_plans())
+    return Service.objects.sellable().prefetch_related(_active_plans())
 
 
 def id_or_slug_lookup(ref: str) -> dict[str, Any] | None:

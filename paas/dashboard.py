@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ def _changelist(model: str, **filters) -> str:
 def dashboard() -> list[tuple[str, list[Tile]]]:
     """Sections of tiles, in the order they are shown."""
     from billing.models import Transaction
+    from billing.selectors import ledger_totals
     from notifications.models import EmailMessage, WebhookDelivery
     from pods.models import ClusterOrphan, ServiceInstance
     from subscriptions.models import Subscription
@@ -35,11 +36,13 @@ def dashboard() -> list[tuple[str, list[Tile]]]:
     from workers.services import headroom
 
     today = timezone.localdate()
+    day_start = timezone.make_aware(datetime.combine(today, time.min))
+    day_end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
     subscriptions = dict(
         Subscription.objects.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
     instances = dict(
-        ServiceInstance.objects.filter(purged_at__isnull=True)
+        ServiceInstance.objects.live()
         .order_by()
         .values_list("status")
         .annotate(n=Count("id"))
@@ -47,13 +50,8 @@ def dashboard() -> list[tuple[str, list[Tile]]]:
     )
     nodes = dict(WorkerNode.objects.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n"))
     room = headroom()
-    day = Q(completed_at__date=today, status=Transaction.Status.COMPLETED)
-    money = Transaction.objects.aggregate(
-        revenue=Sum("amount", filter=day & Q(type=Transaction.Type.CHARGE)),
-        refunds=Sum("amount", filter=day & Q(type=Transaction.Type.REFUND, amount__gt=0)),
-        topups=Sum("amount", filter=day & Q(type=Transaction.Type.TOPUP)),
-        pending=Count("id", filter=Q(type=Transaction.Type.TOPUP, status=Transaction.Status.PENDING)),
-    )
+    money = ledger_totals(since=day_start, until=day_end)
+    pending_topups = Transaction.objects.filter(type=Transaction.Type.TOPUP, status=Transaction.Status.PENDING).count()
     day_filter = {"created_at__year": today.year, "created_at__month": today.month, "created_at__day": today.day}
     failed_emails = EmailMessage.objects.filter(status=EmailMessage.Status.FAILED).count()
     failed_webhooks = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count()
@@ -103,22 +101,22 @@ def dashboard() -> list[tuple[str, list[Tile]]]:
             [
                 Tile(
                     "Revenue",
-                    rupiah(abs(money["revenue"] or Decimal(0))),
+                    rupiah(money.revenue),
                     _changelist("billing.transaction", type__exact="CHARGE", **day_filter),
                 ),
                 Tile(
                     "Top-ups",
-                    rupiah(money["topups"] or Decimal(0)),
+                    rupiah(money.topups),
                     _changelist("billing.transaction", type__exact="TOPUP", **day_filter),
                 ),
                 Tile(
                     "Refunds",
-                    rupiah(money["refunds"] or Decimal(0)),
+                    rupiah(money.refunds),
                     _changelist("billing.transaction", type__exact="REFUND", **day_filter),
                 ),
                 Tile(
                     "Pending top-ups",
-                    str(money["pending"]),
+                    str(pending_topups),
                     _changelist("billing.transaction", type__exact="TOPUP", status__exact="PENDING"),
                 ),
             ],

@@ -9,10 +9,9 @@ workers (reconcile passes) is measured where it happens: see ``pods.metrics``.
 from __future__ import annotations
 
 import logging
-from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import REGISTRY, CounterMetricFamily, GaugeMetricFamily
 
@@ -52,10 +51,6 @@ def _gauge(name: str, documentation: str, label: str, values: dict) -> GaugeMetr
     return family
 
 
-def _money(value: Decimal | None) -> float:
-    return float(abs(value or 0))
-
-
 class BusinessCollector:
     """A prometheus_client collector: one scrape, a handful of aggregate queries."""
 
@@ -72,9 +67,9 @@ class BusinessCollector:
 
     def _collect(self):
         from billing.models import PaymentNotification, Transaction
+        from billing.selectors import ledger_totals
         from notifications.models import EmailMessage, WebhookDelivery
         from pods.models import ClusterOrphan, ServiceInstance
-        from pods.selectors import stale_after
         from subscriptions.models import Subscription
         from workers.models import WorkerNode
         from workers.services import headroom
@@ -86,14 +81,11 @@ class BusinessCollector:
             "status",
             _by(Subscription.objects.all(), "status", Subscription.Status.values),
         )
-        live = ServiceInstance.objects.filter(purged_at__isnull=True)
+        live = ServiceInstance.objects.live()
         yield _gauge(
             "paas_instances", "Instances by status.", "status", _by(live, "status", ServiceInstance.Status.values)
         )
-        stale = live.filter(
-            Q(unreachable_since__isnull=False)
-            | (Q(last_synced_at__lt=now - stale_after()) & ~Q(status=ServiceInstance.Status.DELETED))
-        ).count()
+        stale = live.stale(now).count()
         yield GaugeMetricFamily(
             "paas_instances_stale", "Instances whose cluster state is not known lately.", value=stale
         )
@@ -119,18 +111,13 @@ class BusinessCollector:
 
         topups = Transaction.objects.filter(type=Transaction.Type.TOPUP)
         yield _gauge("paas_topups", "Top-ups by status.", "status", _by(topups, "status", Transaction.Status.values))
-        completed = Transaction.objects.filter(status=Transaction.Status.COMPLETED)
-        sums = completed.aggregate(
-            topups=Sum("amount", filter=Q(type=Transaction.Type.TOPUP)),
-            charges=Sum("amount", filter=Q(type=Transaction.Type.CHARGE)),
-            refunds=Sum("amount", filter=Q(type=Transaction.Type.REFUND, amount__gt=0)),
-        )
-        for name, key, text in (
-            ("paas_topup_amount_idr", "topups", "IDR credited by completed top-ups."),
-            ("paas_charge_amount_idr", "charges", "IDR charged for subscriptions (revenue)."),
-            ("paas_refund_amount_idr", "refunds", "IDR credited back to customers (refunds, downtime)."),
+        totals = ledger_totals()
+        for name, value, text in (
+            ("paas_topup_amount_idr", totals.topups, "IDR credited by completed top-ups."),
+            ("paas_charge_amount_idr", totals.revenue, "IDR charged for subscriptions (revenue)."),
+            ("paas_refund_amount_idr", totals.refunds, "IDR credited back to customers (refunds, downtime)."),
         ):
-            yield CounterMetricFamily(name, text, value=_money(sums[key]))
+            yield CounterMetricFamily(name, text, value=float(value))
         notes = CounterMetricFamily(
             "paas_payment_notifications", "Payment notifications by outcome.", labels=["outcome"]
         )
@@ -154,9 +141,7 @@ class BusinessCollector:
         backlog = deliveries.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now).count()
         yield GaugeMetricFamily("paas_webhook_backlog", "Webhook attempts due and not yet made.", value=backlog)
 
-        oldest = Subscription.objects.filter(status=Subscription.Status.ACTIVE, current_period_end__lte=now).aggregate(
-            oldest=Min("current_period_end")
-        )["oldest"]
+        oldest = Subscription.objects.due(now).aggregate(oldest=Min("current_period_end"))["oldest"]
         yield GaugeMetricFamily(
             "paas_oldest_due_renewal_seconds",
             "How long the oldest renewal the billing clock has not handled has been due (0: none).",

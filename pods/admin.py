@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from catalog.models import Plan
@@ -39,7 +40,7 @@ class InstanceCreateForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["plan"].queryset = Plan.objects.select_related("service").filter(is_active=True)
+        self.fields["plan"].queryset = Plan.objects.sellable().select_related("service")
         self.fields["name"].required = False
 
     def clean(self):
@@ -71,9 +72,9 @@ class WaitingFilter(admin.SimpleListFilter):
         if self.value() == "waiting":
             return queryset.filter(next_reconcile_at__isnull=False)
         if self.value() == "stale":
-            return queryset.filter(unreachable_since__isnull=False)
+            return queryset.stale(timezone.now())
         if self.value() == "retained":
-            return queryset.filter(desired_state="DELETED", purged_at__isnull=True)
+            return queryset.retained()
         return queryset
 
 

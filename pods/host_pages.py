@@ -39,7 +39,7 @@ def _page(title: str, message: str, status: int) -> HttpResponse:
 
 
 def app_host_page(host: str) -> HttpResponse:
-    instance = ServiceInstance.objects.filter(host=host, purged_at__isnull=True).only("desired_state", "status").first()
+    instance = ServiceInstance.objects.live().filter(host=host).only("desired_state", "status").first()
     if instance is None or instance.desired_state == DesiredState.DELETED:
         return _page("No app here", "There is no app at this address.", 404)
     if instance.desired_state == DesiredState.STOPPED or instance.status == Status.STOPPED:

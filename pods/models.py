@@ -6,13 +6,50 @@ what it *is* (``status``), like a Kubernetes controller. ``pods`` knows nothing 
 whoever sells the instance (the subscriptions app) links to it.
 """
 
+from __future__ import annotations
+
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from paas.models import TimeStampedModel
+
+
+def stale_after() -> timedelta:
+    """How old a last sync may be before an instance's shown state is called stale."""
+    return timedelta(seconds=3 * settings.PAAS_SWEEP_INTERVAL)
+
+
+class ServiceInstanceQuerySet(models.QuerySet):
+    """The words every app uses for instances, each defined once (services, selectors, the
+    console, metrics and tasks alike)."""
+
+    def live(self) -> ServiceInstanceQuerySet:
+        """Not purged: the instance is still the platform's business. It runs, is stopped, is
+        failing, or was deleted and keeps its volumes and Secrets until ``purge_after`` (an operator
+        can still restore it). The sweep, the reconcile loop, the namespace's objects and the
+        console count these."""
+        return self.filter(purged_at__isnull=True)
+
+    def holding_capacity(self) -> ServiceInstanceQuerySet:
+        """Live and not deleted: running or stopped (a stopped app may start again at any time), so
+        its plan's room is held in the cluster. Capacity admission counts these, and a resized plan
+        reaches these."""
+        return self.live().exclude(desired_state=ServiceInstance.DesiredState.DELETED)
+
+    def retained(self) -> ServiceInstanceQuerySet:
+        """Deleted but not purged yet: no workloads, volumes and Secrets kept until ``purge_after``."""
+        return self.live().filter(desired_state=ServiceInstance.DesiredState.DELETED)
+
+    def stale(self, now: datetime) -> ServiceInstanceQuerySet:
+        """Whose recorded state may be out of date at ``now``: the cluster cannot be reached, or was
+        last read longer than ``stale_after()`` ago (a deleted instance is never read again, so it
+        is not stale for that). ``pods.selectors.instance_is_stale`` is the same test on one row."""
+        not_read_lately = Q(last_synced_at__lt=now - stale_after()) & ~Q(status=ServiceInstance.Status.DELETED)
+        return self.filter(Q(unreachable_since__isnull=False) | not_read_lately)
 
 
 class ServiceInstance(TimeStampedModel):
@@ -86,6 +123,8 @@ class ServiceInstance(TimeStampedModel):
     deleted_at = models.DateTimeField(null=True, blank=True)
     purge_after = models.DateTimeField(null=True, blank=True, db_index=True)
     purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ServiceInstanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from paas.selectors import get_or_not_found
 from workers.models import WorkerNode
 
-from .models import InstanceEvent, ServiceInstance
+from .models import InstanceEvent, ServiceInstance, stale_after
 
 
 def instance_list_admin() -> QuerySet[ServiceInstance]:
@@ -34,13 +31,9 @@ def instance_events(*, instance: ServiceInstance) -> QuerySet[InstanceEvent]:
     return InstanceEvent.objects.filter(instance=instance).order_by("-created_at", "-id")
 
 
-def stale_after() -> timedelta:
-    """How old a last sync may be before an instance's shown state is called stale."""
-    return timedelta(seconds=3 * settings.PAAS_SWEEP_INTERVAL)
-
-
 def instance_is_stale(instance: ServiceInstance) -> bool:
-    """The recorded state may be out of date: the cluster could not be read lately."""
+    """The recorded state may be out of date: the cluster could not be read lately. The same test
+    as ``ServiceInstance.objects.stale(now)``, on a row already loaded (no query per row in lists)."""
     if instance.unreachable_since is not None:
         return True
     if instance.last_synced_at is None or instance.status == ServiceInstance.Status.DELETED:

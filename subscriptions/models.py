@@ -5,13 +5,41 @@ Only ``subscriptions.services`` writes these tables, and every status change goe
 ``subscriptions.services.transitions``, which knows the allowed moves and writes the history.
 """
 
+from __future__ import annotations
+
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from paas.models import TimeStampedModel
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    """The words the billing clock, the reactions, the purchase rules and the console share about
+    subscriptions, each defined once."""
+
+    def live(self) -> SubscriptionQuerySet:
+        """Still running its course (ACTIVE or SUSPENDED): counted against the per-user limit, renewing,
+        able to change plan. ``Subscription.is_live`` is the same test on one row."""
+        return self.filter(status__in=Subscription.LIVE_STATUSES)
+
+    def due(self, now: datetime) -> SubscriptionQuerySet:
+        """ACTIVE with a period that ended by ``now``: the billing clock renews, suspends or ends each
+        (served by the ``subs_due`` partial index)."""
+        return self.filter(status=Subscription.Status.ACTIVE, current_period_end__lte=now)
+
+    def grace_ended(self, now: datetime) -> SubscriptionQuerySet:
+        """SUSPENDED with a grace period over by ``now``: the billing clock expires each (``subs_grace``)."""
+        return self.filter(status=Subscription.Status.SUSPENDED, grace_until__lte=now)
+
+    def resumable(self) -> SubscriptionQuerySet:
+        """SUSPENDED with automatic renewal on: money arriving resumes them (oldest first) when it pays
+        for them. One whose owner turned renewal off waits for its owner: money arriving is not
+        their consent to be charged."""
+        return self.filter(status=Subscription.Status.SUSPENDED, auto_renew=True)
 
 
 class Subscription(TimeStampedModel):
@@ -54,6 +82,8 @@ class Subscription(TimeStampedModel):
     warned_for = models.DateTimeField(null=True, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -16,7 +16,8 @@ from .models import WorkerNode
 def worker_list_admin() -> QuerySet[WorkerNode]:
     """Every node with ``instances_count``: the live instances whose app runs there."""
     on_node = (
-        ServiceInstance.objects.filter(node=OuterRef("name"), purged_at__isnull=True)
+        ServiceInstance.objects.live()
+        .filter(node=OuterRef("name"))
         .order_by()
         .values("node")
         .annotate(n=Count("id"))

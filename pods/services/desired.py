@@ -62,11 +62,7 @@ class Desired:
 
 def namespace_neighbours(instance: ServiceInstance) -> list[ServiceInstance]:
     """Every instance with objects in ``instance``'s namespace (itself included), with plans."""
-    return list(
-        ServiceInstance.objects.filter(namespace=instance.namespace, purged_at__isnull=True).select_related(
-            "plan__service"
-        )
-    )
+    return list(ServiceInstance.objects.live().filter(namespace=instance.namespace).select_related("plan__service"))
 
 
 def _claimed(observed: Observed | None) -> dict[str, tuple[int, int]]:

@@ -241,13 +241,13 @@ def instance_change_plan(*, instance: ServiceInstance, plan, actor=None) -> Serv
 
 
 def instances_refresh_for_plan(*, plan) -> int:
-    """After an operator edits a plan's sizes: every live instance on it gets a new generation,
-    so the reconcile loop applies the new resources and quota."""
+    """After an operator edits a plan's sizes: every instance on it that holds capacity gets a new
+    generation, so the reconcile loop applies the new resources and quota."""
     from pods.tasks import reconcile_instance_task
 
-    live = ServiceInstance.objects.filter(plan=plan, purged_at__isnull=True).exclude(desired_state=DesiredState.DELETED)
-    ids = list(live.values_list("pk", flat=True))
-    live.update(generation=F("generation") + 1, updated_at=timezone.now())
+    on_plan = ServiceInstance.objects.holding_capacity().filter(plan=plan)
+    ids = list(on_plan.values_list("pk", flat=True))
+    on_plan.update(generation=F("generation") + 1, updated_at=timezone.now())
     enqueue_each_on_commit(reconcile_instance_task, ids)
     return len(ids)
 

@@ -66,7 +66,7 @@ def _reconcile_task():
 
 
 def _live_instances():
-    return ServiceInstance.objects.filter(purged_at__isnull=True).select_related("owner", "service", "plan__service")
+    return ServiceInstance.objects.live().select_related("owner", "service", "plan__service")
 
 
 def instance_in_sync(instance: ServiceInstance, observed: Observed, namespace_objects: list[dict]) -> bool:
@@ -176,7 +176,7 @@ def find_orphans(observed_by_ns: dict[str, Observed], live: dict) -> list[dict]:
 
 def _still_orphaned(row: ClusterOrphan) -> bool:
     """Checked again right before a removal: the database may have moved since the sweep read it."""
-    live = ServiceInstance.objects.filter(purged_at__isnull=True)
+    live = ServiceInstance.objects.live()
     if row.kind == "Namespace":
         return not live.filter(namespace=row.name).exists()
     return not (row.instance_label and live.filter(pk=row.instance_label).exists())
@@ -273,7 +273,8 @@ def reconcile_due(*, limit: int = 500) -> int:
     """Queue a reconcile for every instance whose next look is due (provisioning, retries)."""
     now = timezone.now()
     ids = list(
-        ServiceInstance.objects.filter(next_reconcile_at__lte=now, purged_at__isnull=True)
+        ServiceInstance.objects.live()
+        .filter(next_reconcile_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .order_by("next_reconcile_at")
         .values_list("pk", flat=True)[:limit]
@@ -306,7 +307,7 @@ def purge_instance(instance: ServiceInstance, *, cluster: Cluster | None = None)
             # The owner's row lock: a purchase creating an instance in this namespace waits for this
             # decision, so a namespace is never deleted under a new app (instance_create takes it too).
             type(instance.owner).objects.select_for_update(no_key=True).filter(pk=instance.owner_id).first()
-            others = ServiceInstance.objects.filter(namespace=instance.namespace, purged_at__isnull=True)
+            others = ServiceInstance.objects.live().filter(namespace=instance.namespace)
             if observed.namespace_object is not None and not others.exclude(pk=instance.pk).exists():
                 cluster.delete("Namespace", instance.namespace)
         ServiceInstance.objects.filter(pk=instance.pk).update(
@@ -326,9 +327,7 @@ def purge_instance(instance: ServiceInstance, *, cluster: Cluster | None = None)
 def purge_due(*, cluster: Cluster | None = None) -> int:
     """Purge every deleted instance past its retention window, and drop old usage samples."""
     now = timezone.now()
-    due = ServiceInstance.objects.filter(
-        desired_state=DesiredState.DELETED, purge_after__lte=now, purged_at__isnull=True
-    ).select_related("owner")
+    due = ServiceInstance.objects.retained().filter(purge_after__lte=now).select_related("owner")
     purged = 0
     for instance in due:
         try:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from billing.services import wallet_charge
 from catalog.models import Plan
+from catalog.pricing import plan_price
 from paas.exceptions import InvalidState
 from pods.services import instance_change_plan, instance_restart, instance_start, instance_stop
 from pods.services.instances import instance_name_clean
@@ -50,7 +51,7 @@ def subscription_renew(*, subscription: Subscription, actor=None) -> Subscriptio
     ``JUST_PAID`` ago is paid already: nothing is charged (the clock may have just renewed it)."""
     subscription = lock(subscription)
     check(subscription, Status.ACTIVE)
-    price = subscription.plan.price_monthly
+    price = plan_price(subscription.plan)
     if subscription.status == Status.SUSPENDED:
         now = timezone.now()
         wallet_charge(
@@ -175,7 +176,7 @@ def subscription_change_plan(*, subscription: Subscription, plan: Plan, actor=No
     moved = ZERO
     if subscription.status == Status.ACTIVE:
         left = max(timedelta(0), subscription.current_period_end - timezone.now())
-        new_price = plan.price_monthly
+        new_price = plan_price(plan)
         if new_price > subscription.period_price:
             moved = -prorate_charge(new_price - subscription.period_price, left)
             if moved:
@@ -233,7 +234,7 @@ def subscription_extend(*, subscription: Subscription, days: int, reason: str, a
     subscription = lock(subscription)
     check(subscription, Status.ACTIVE)
     if subscription.status == Status.SUSPENDED:
-        start_period(subscription, start=timezone.now(), price=subscription.plan.price_monthly)
+        start_period(subscription, start=timezone.now(), price=plan_price(subscription.plan))
         subscription.period_paid = ZERO
         subscription.current_period_end = subscription.current_period_start + timedelta(days=days)
         subscription.grace_until = None

@@ -28,12 +28,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from billing.selectors import balance_runs_out, wallet_balances
 from billing.services import Charge, wallet_charge_many, wallets_lock
 from catalog.models import Plan
+from catalog.pricing import plan_price
 from paas.bulk import any_of, update_rows
 from pods.services import instances_stop
 from subscriptions.models import Subscription
@@ -83,16 +84,14 @@ def billing_clock(*, now: datetime | None = None, batch_size: int = BATCH, worke
     now = now or timezone.now()
     report = ClockReport()
     plans = Plan.objects.select_related("service").in_bulk()
-    due = Subscription.objects.filter(status=Status.ACTIVE, current_period_end__lte=now)
+    due = Subscription.objects.due(now)
     for done in _each_batch(
         lambda ids: _renew_batch(ids, now, plans), _batches(due, "current_period_end", batch_size), workers
     ):
         report.renewed += done.renewed
         report.suspended += done.suspended
         report.cancelled += done.cancelled
-    for batch in _batches(
-        Subscription.objects.filter(status=Status.SUSPENDED, grace_until__lte=now), "grace_until", batch_size
-    ):
+    for batch in _batches(Subscription.objects.grace_ended(now), "grace_until", batch_size):
         _expire_batch(batch, now, report)
     report.warned = warn_before_period_end(now=now)
     return report
@@ -153,11 +152,13 @@ def _each_batch(work: Callable[[list], ClockReport], batches: Iterator[list], wo
     return done
 
 
-def _locked_batch(ids: list[uuid.UUID], **still) -> list[Subscription]:
+def _locked_batch(ids: list[uuid.UUID], still: QuerySet[Subscription] | None = None) -> list[Subscription]:
+    """The subscriptions of ``ids`` still in ``still`` (a queryset re-checked under the lock), locked."""
     return list(
-        Subscription.objects.select_for_update(skip_locked=True, of=("self",))
+        (still if still is not None else Subscription.objects.all())
+        .select_for_update(skip_locked=True, of=("self",))
         .select_related("user", "service", "plan", "instance")
-        .filter(pk__in=ids, **still)
+        .filter(pk__in=ids)
         .order_by("user_id", "current_period_end")
     )
 
@@ -191,8 +192,9 @@ def _payload(row, plan: Plan, **state) -> dict:
 @transaction.atomic
 def _renew_batch(ids: list[uuid.UUID], now: datetime, plans: dict) -> ClockReport:
     rows = list(
-        Subscription.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(any_of(Subscription, "id", ids), status=Status.ACTIVE, current_period_end__lte=now)
+        Subscription.objects.due(now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(any_of(Subscription, "id", ids))
         .order_by("user_id", "current_period_end")
         .values_list(*DUE_FIELDS, named=True)
     )
@@ -206,7 +208,7 @@ def _renew_batch(ids: list[uuid.UUID], now: datetime, plans: dict) -> ClockRepor
         [
             Charge(
                 user_id=r.user_id,
-                amount=plans[r.plan_id].price_monthly,
+                amount=plan_price(plans[r.plan_id]),
                 description=period_description(
                     plans[r.plan_id].service,
                     plans[r.plan_id],
@@ -295,7 +297,7 @@ def _suspend_unpaid(unpaid: list, plans: dict) -> None:
     if not unpaid:
         return
     grace_until = timezone.now() + timedelta(days=settings.SUBSCRIPTION_GRACE_DAYS)
-    messages = [_unpaid_message(plans[r.plan_id].price_monthly) for r in unpaid]
+    messages = [_unpaid_message(plan_price(plans[r.plan_id])) for r in unpaid]
     transition_many(
         [r.id for r in unpaid],
         Status.ACTIVE,
@@ -315,7 +317,7 @@ def _suspend_unpaid(unpaid: list, plans: dict) -> None:
             plan,
             status=Status.SUSPENDED,
             grace_until=grace_until,
-            amount=plan.price_monthly,
+            amount=plan_price(plan),
             balance=balances[row.user_id],
             reason=message,
         )
@@ -341,12 +343,12 @@ def _renew_one(subscription: Subscription, amount: Decimal, now: datetime) -> No
 
 
 def _suspend_one_unpaid(subscription: Subscription) -> None:
-    suspend(subscription, reason="RenewalUnpaid", message=_unpaid_message(subscription.plan.price_monthly))
+    suspend(subscription, reason="RenewalUnpaid", message=_unpaid_message(plan_price(subscription.plan)))
 
 
 @transaction.atomic
 def _expire_batch(ids: list[uuid.UUID], now: datetime, report: ClockReport) -> None:
-    for subscription in _locked_batch(ids, status=Status.SUSPENDED, grace_until__lte=now):
+    for subscription in _locked_batch(ids, Subscription.objects.grace_ended(now)):
         end(subscription, Status.EXPIRED, reason="GraceEnded", message="The grace period ended unpaid.")
         report.expired += 1
 
@@ -392,11 +394,11 @@ def _warn_batch(ids: list[uuid.UUID], candidates, now: datetime, plans: dict) ->
 
     def expiring(row) -> dict:
         plan = plans[row.plan_id]
-        return _payload(row, plan, amount=plan.price_monthly, balance=balances[row.user_id])
+        return _payload(row, plan, amount=plan_price(plan), balance=balances[row.user_id])
 
     def low(row) -> dict:
         return {
-            "amount": plans[row.plan_id].price_monthly,
+            "amount": plan_price(plans[row.plan_id]),
             "balance": balances[row.user_id],
             "runs_out_at": runs_out[row.user_id],
             "subscription_id": str(row.id),

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from billing.selectors import wallet_balance
 from billing.services import wallet_refund
+from catalog.pricing import plan_price
 from pods.services import instance_delete, instance_start, instance_stop
 from subscriptions.models import Subscription
 
@@ -108,7 +109,7 @@ def suspend(subscription: Subscription, *, reason: str, message: str) -> None:
     tell(
         "subscription.suspended",
         subscription,
-        amount=subscription.plan.price_monthly,
+        amount=plan_price(subscription.plan),
         balance=wallet_balance(user=subscription.user),
         reason=message,
     )
@@ -116,7 +117,7 @@ def suspend(subscription: Subscription, *, reason: str, message: str) -> None:
 
 def resume(subscription: Subscription, *, reason: str, actor=None, amount: Decimal) -> None:
     """A suspended subscription is paid again: a new period from now, the app started."""
-    start_period(subscription, start=timezone.now(), price=subscription.plan.price_monthly)
+    start_period(subscription, start=timezone.now(), price=plan_price(subscription.plan))
     subscription.grace_until = None
     subscription.suspended_at = None
     transition(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from billing.services import wallet_charge
 from catalog.models import Plan, Service
+from catalog.pricing import plan_price
 from pods.services import instance_create
 from subscriptions.exceptions import SubscriptionLimitReached
 from subscriptions.models import Subscription
@@ -23,10 +24,11 @@ from .transitions import record
 
 
 def _live_count(user) -> int:
-    return Subscription.objects.filter(user=user, status__in=Subscription.LIVE_STATUSES).count()
+    return Subscription.objects.live().filter(user=user).count()
 
 
 def check_sellable(service: Service, plan: Plan) -> None:
+    """``Plan.objects.sellable()`` for one plan of ``service``, refusing with the reason (400)."""
     if not service.is_active:
         raise ValidationError({"service": ["This service is not sold any more."]})
     if plan.service_id != service.pk:
@@ -55,7 +57,7 @@ def subscription_purchase(*, user, service: Service, plan: Plan, name: str | Non
     subscription_id = uuid.uuid4()
     start = timezone.now()
     end = start + period_length()
-    price = plan.price_monthly
+    price = plan_price(plan)
     # Room in the cluster, held until this purchase commits (409 no_capacity, nothing charged).
     capacity_admit(plan=plan)
     # The instance first: its name and config are validated before any money moves.

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from billing.exceptions import InsufficientBalance
 from billing.hooks import Renewal
+from catalog.pricing import plan_price_of
 from paas.bulk import any_of
 from paas.exceptions import InvalidState
 from paas.queue import enqueue
@@ -43,7 +43,7 @@ def instance_status_changed(change: StatusChange) -> None:
 
 def balance_credited(user_id) -> None:
     """billing listener: money arrived; suspended subscriptions may now be paid."""
-    if Subscription.objects.filter(user_id=user_id, status=Status.SUSPENDED, auto_renew=True).exists():
+    if Subscription.objects.resumable().filter(user_id=user_id).exists():
         from subscriptions.tasks import resume_paid_task
 
         enqueue(resume_paid_task, str(user_id))
@@ -58,10 +58,11 @@ def renewals_of(user_ids, *, now) -> dict:
     """``upcoming_renewals`` of many users in one query: user id -> their renewals."""
     every = period_length()
     renewals: dict = {user_id: [] for user_id in user_ids}
-    live = Subscription.objects.filter(
-        any_of(Subscription, "user", list(renewals)), status__in=Subscription.LIVE_STATUSES
-    ).values_list(
-        "user_id", "status", "auto_renew", "cancel_at_period_end", "current_period_end", "plan__price_monthly"
+    live = (
+        Subscription.objects.live()
+        .filter(any_of(Subscription, "user", list(renewals)))
+        .annotate(price=plan_price_of("plan"))
+        .values_list("user_id", "status", "auto_renew", "cancel_at_period_end", "current_period_end", "price")
     )
     for user_id, status, auto_renew, cancelling, period_end, price in live:
         if status == Status.SUSPENDED:
@@ -118,8 +119,7 @@ def resume_paid(*, user_id) -> int:
     One whose owner turned automatic renewal off waits for them to renew it: money arriving is
     not their consent to be charged for it."""
     resumed = 0
-    suspended = Subscription.objects.filter(user_id=user_id, status=Status.SUSPENDED, auto_renew=True)
-    for subscription in suspended.order_by("suspended_at"):
+    for subscription in Subscription.objects.resumable().filter(user_id=user_id).order_by("suspended_at"):
         try:
             subscription_resume(subscription=subscription)
         except InvalidState:  # resumed meanwhile (its owner, an operator): nothing to pay
@@ -134,11 +134,10 @@ def resumes_due(*, now=None) -> list:
     """Owners whose balance pays for one of their suspended subscriptions already: money whose
     ``balance_credited`` reaction was lost (a broker down at the commit) still resumes them."""
     return list(
-        Subscription.objects.filter(
-            status=Status.SUSPENDED,
-            auto_renew=True,
+        Subscription.objects.resumable()
+        .filter(
             grace_until__gt=now or timezone.now(),
-            user__wallet__balance__gte=F("plan__price_monthly"),
+            user__wallet__balance__gte=plan_price_of("plan"),
         )
         .values_list("user_id", flat=True)
         .distinct()

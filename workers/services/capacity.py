@@ -2,8 +2,9 @@
 
 Room is counted the way the namespace quotas count it (``templates.resources.plan_requests``): the
 CPU and memory the apps' containers *request*, against what READY, uncordoned, schedulable nodes
-make allocatable, times ``PAAS_OVERCOMMIT_RATIO``. Every live instance (running or stopped: a
-stopped app may start again at any time) holds its room.
+make allocatable, times ``PAAS_OVERCOMMIT_RATIO``. Every instance holding capacity (running or
+stopped: a stopped app may start again at any time; ``ServiceInstance.objects.holding_capacity``)
+holds its room.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _placeable():
 
 
 def headroom(*, leaving=None) -> Headroom:
-    """The cluster's room (after overcommit) and what live instances request of it; ``leaving``
+    """The cluster's room (after overcommit) and what the instances holding capacity request of it; ``leaving``
     (an instance about to change plan) is not counted."""
     ratio = settings.PAAS_OVERCOMMIT_RATIO
     nodes = _placeable().aggregate(
@@ -64,10 +65,10 @@ def headroom(*, leaving=None) -> Headroom:
         .values_list("allocatable_cpu_millicores", "allocatable_memory_mb")
     )
     cpu = memory = 0
-    live = ServiceInstance.objects.filter(purged_at__isnull=True).exclude(desired_state="DELETED")
+    holding = ServiceInstance.objects.holding_capacity()
     if leaving is not None:
-        live = live.exclude(pk=leaving.pk)
-    counts = dict(live.values_list("plan_id").annotate(n=Count("id")).values_list("plan_id", "n"))
+        holding = holding.exclude(pk=leaving.pk)
+    counts = dict(holding.values_list("plan_id").annotate(n=Count("id")).values_list("plan_id", "n"))
     for plan in Plan.objects.filter(pk__in=counts).select_related("service"):
         needs = plan_requests(plan)
         cpu += needs.cpu_millicores * counts[plan.pk]

@@ -57,7 +57,7 @@ def nodes_mark_offline() -> list[WorkerNode]:
         old = node.status
         node.status = Status.OFFLINE
         node.save(update_fields=["status", "updated_at"])
-        at_risk = ServiceInstance.objects.filter(node=node.name, purged_at__isnull=True).count()
+        at_risk = ServiceInstance.objects.live().filter(node=node.name).count()
         event_record(
             node,
             reason="HeartbeatsStopped",

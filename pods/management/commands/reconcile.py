@@ -50,7 +50,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"{len(ids)} instance(s) looked at, {changed} write(s) {verb}."))
 
     def _targets(self, *, all_: bool, instance: str | None) -> list:
-        live = ServiceInstance.objects.filter(purged_at__isnull=True)
+        live = ServiceInstance.objects.live()
         if instance:
             found = live.filter(pk=instance).values_list("pk", flat=True) if _is_uuid(instance) else []
             if not found:
