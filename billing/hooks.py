@@ -1,10 +1,11 @@
-"""What billing tells the apps built on it, without importing them.
+"""What billing tells the apps built on it, and asks them, without importing them.
 
-- Credit listeners learn that a customer's balance went up (a completed top-up), after the commit,
-  e.g. to resume what a short balance suspended.
-- Renewal providers tell billing what a customer's balance will be charged next, so the balance
-  endpoint can say when the money runs out.
-Apps register in their ``AppConfig.ready``; listeners that fail are logged and never undo a payment.
+- ``balance_credited`` (a ``paas.hooks.Hook``): a customer's balance went up (a completed top-up,
+  an operator's positive adjustment), told after the commit, e.g. to resume what a short balance
+  suspended.
+- Renewal providers are a query, not a reaction: billing asks them, while it answers, what a
+  customer's balance will be charged next, so the balance endpoint and the expiry warnings can say
+  when the money runs out. Apps register one in their ``AppConfig.ready``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from paas.hooks import Hook
+
+
+@dataclass(frozen=True)
+class BalanceCredited:
+    """Money arrived on ``user_id``'s wallet."""
+
+    user_id: uuid.UUID
+
+
+# Sent by billing.services (top-up completed, positive adjustment); subscriptions resumes what it pays.
+balance_credited = Hook("billing.balance_credited", BalanceCredited)
 
 
 @dataclass(frozen=True)
@@ -27,30 +39,19 @@ class Renewal:
     every: timedelta
 
 
-CreditListener = Callable[[uuid.UUID], None]
+# Called with the customer (a user); returns what will renew for them.
 RenewalProvider = Callable[[object], Iterable[Renewal]]
 
-_credit_listeners: list[CreditListener] = []
 _renewal_providers: list[RenewalProvider] = []
 
 
-def on_credit(listener: CreditListener) -> CreditListener:
-    if listener not in _credit_listeners:
-        _credit_listeners.append(listener)
-    return listener
-
-
-def credited(user_id: uuid.UUID) -> None:
-    """Tell the listeners, once the current transaction commits, that ``user_id`` has more money."""
-    for listener in list(_credit_listeners):
-        transaction.on_commit(lambda listener=listener: listener(user_id), robust=True)
-
-
 def renewal_provider(provider: RenewalProvider) -> RenewalProvider:
+    """Register ``provider`` (idempotent): its renewals count in every runway from now on."""
     if provider not in _renewal_providers:
         _renewal_providers.append(provider)
     return provider
 
 
 def upcoming_renewals(user) -> list[Renewal]:
+    """Every renewal the registered providers report for ``user``, in the caller's transaction."""
     return [renewal for provider in _renewal_providers for renewal in provider(user)]

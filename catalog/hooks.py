@@ -1,21 +1,19 @@
-"""What catalog changes mean to the apps built on it, without importing them: a plan resized by
-an operator must reach the instances running on it (pods listens)."""
+"""What catalog changes mean to the apps built on it, without importing them (``paas.hooks``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from dataclasses import dataclass
 
-PlanListener = Callable[[object], None]
-_resized: list[PlanListener] = []
-
-
-def on_plan_resized(listener: PlanListener) -> PlanListener:
-    if listener not in _resized:
-        _resized.append(listener)
-    return listener
+from paas.hooks import Hook
 
 
-def plan_resized(plan) -> None:
-    """Tell the listeners in the current transaction (they queue their own after-commit work)."""
-    for listener in list(_resized):
-        listener(plan)
+@dataclass(frozen=True)
+class PlanResized:
+    """An operator changed a plan's CPU, memory or storage: what runs on it must get the new size."""
+
+    plan_id: uuid.UUID
+
+
+# Sent by catalog.services.plan_update; pods reconciles the instances on the plan.
+plan_resized = Hook("catalog.plan_resized", PlanResized)

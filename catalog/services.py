@@ -150,7 +150,8 @@ def plan_create(
 @transaction.atomic
 def plan_update(*, plan: Plan, data: dict[str, Any]) -> Plan:
     """Set the given fields (a subset of ``PLAN_FIELDS``). New sizes reach the instances on the
-    plan at once (``catalog.hooks``: they are reconciled); prices apply from the next renewal."""
+    plan once this commits (``catalog.hooks.plan_resized``: they are reconciled); prices apply from
+    the next renewal."""
     fields = [f for f in PLAN_FIELDS if f in data]
     if "slug" in data:
         _check_plan_slug_free(service=plan.service, slug=data["slug"], exclude_id=plan.pk)
@@ -160,7 +161,7 @@ def plan_update(*, plan: Plan, data: dict[str, Any]) -> Plan:
     if fields:
         _save(plan, duplicate=_plan_duplicate(), update_fields=[*fields, "updated_at"])
     if resized:
-        hooks.plan_resized(plan)
+        hooks.plan_resized.send(hooks.PlanResized(plan_id=plan.pk))
     return plan
 
 

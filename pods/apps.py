@@ -11,8 +11,8 @@ class PodsConfig(AppConfig):
         from catalog import hooks as catalog_hooks
         from paas.health import REPORTED_CHECKS
 
-        from .services import instances_refresh_for_plan
+        from .services import plan_resized
         from .services.cluster import check_cluster
 
         REPORTED_CHECKS["cluster"] = check_cluster
-        catalog_hooks.on_plan_resized(lambda plan: instances_refresh_for_plan(plan=plan))
+        catalog_hooks.plan_resized.connect(plan_resized)

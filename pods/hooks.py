@@ -1,25 +1,20 @@
-"""Status changes of instances, told to whoever sells them, without pods importing them.
-
-The subscriptions app registers a listener in its ``AppConfig.ready`` (refunding a purchase
-whose app never ran, crediting downtime). Listeners run after the transaction that recorded the
-change commits; one that fails is logged and never undoes the change or stops the others.
-"""
+"""Status changes of instances, told to whoever sells them without pods importing them
+(``paas.hooks``): the subscriptions app refunds a purchase whose app never ran and credits
+downtime."""
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
-
-logger = logging.getLogger(__name__)
+from paas.hooks import Hook
 
 
 @dataclass(frozen=True)
 class StatusChange:
+    """An instance's recorded status went from ``old`` to ``new``."""
+
     instance_id: uuid.UUID
     old: str
     new: str
@@ -31,18 +26,5 @@ class StatusChange:
     was_ever_ready: bool
 
 
-Listener = Callable[[StatusChange], None]
-_listeners: list[Listener] = []
-
-
-def listen(listener: Listener) -> Listener:
-    """Register ``listener`` for every status change (idempotent)."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
-
-
-def announce(change: StatusChange) -> None:
-    """Tell every listener about ``change`` once the current transaction commits."""
-    for listener in list(_listeners):
-        transaction.on_commit(lambda listener=listener: listener(change), robust=True)
+# Sent by pods.services.history.status_changed for every status change.
+instance_status_changed = Hook("pods.instance_status_changed", StatusChange)

@@ -14,6 +14,7 @@ class SubscriptionsConfig(AppConfig):
 
         from .services import reactions
 
-        pods_hooks.listen(reactions.instance_status_changed)
-        billing_hooks.on_credit(reactions.balance_credited)
+        pods_hooks.instance_status_changed.connect(reactions.instance_status_changed)
+        billing_hooks.balance_credited.connect(reactions.balance_credited)
+        # A query billing asks while it answers, not a reaction (see billing.hooks).
         billing_hooks.renewal_provider(reactions.upcoming_renewals)

@@ -339,7 +339,7 @@ def wallet_adjust(*, actor, user, amount: Decimal, reason: str) -> Transaction:
     wallet = _wallet_lock(user.pk)
     adjustment = _post(wallet=wallet, type=Type.ADJUSTMENT, amount=amount, description=reason.strip(), actor=actor)
     if amount > 0:
-        hooks.credited(user.pk)
+        hooks.balance_credited.send(hooks.BalanceCredited(user_id=user.pk))
     return adjustment
 
 

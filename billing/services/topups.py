@@ -171,7 +171,7 @@ def _topup_complete(wallet: Wallet, topup: Transaction, status: PaymentStatus) -
     _wallet_set_balance(wallet, new_balance, now)
     invoice_issue(transaction=topup)
     emit_on_commit("payment.succeeded", user=topup.user, payload=_payment_payload(topup, new_balance))
-    hooks.credited(topup.user_id)
+    hooks.balance_credited.send(hooks.BalanceCredited(user_id=topup.user_id))
 
 
 _FAILED_STATUS = {Outcome.FAILED: Status.FAILED, Outcome.EXPIRED: Status.EXPIRED, Outcome.CANCELLED: Status.CANCELLED}

@@ -12,6 +12,7 @@ from .instances import (
     instance_stop,
     instances_refresh_for_plan,
     instances_stop,
+    plan_resized,
 )
 from .live import instance_live_status, instance_logs
 from .reconcile import Outcome, Result, reconcile, reconcile_preview
@@ -33,6 +34,7 @@ __all__ = [
     "instance_stop",
     "instances_refresh_for_plan",
     "instances_stop",
+    "plan_resized",
     "purge_due",
     "purge_instance",
     "reconcile",

@@ -60,7 +60,8 @@ def instance_payload(instance: ServiceInstance) -> dict:
 
 def status_changed(instance: ServiceInstance, *, old: str, reason: str, was_ever_ready: bool) -> None:
     """Record that ``instance`` (already saved with its new status) left ``old``: an event, the
-    owner's notification, and the listeners of ``pods.hooks``, all after commit."""
+    owner's notification, and the listeners of ``pods.hooks.instance_status_changed``, all after
+    commit."""
     new = instance.status
     event_record(
         instance,
@@ -73,7 +74,7 @@ def status_changed(instance: ServiceInstance, *, old: str, reason: str, was_ever
     event = STATUS_EVENTS.get(new)
     if event is not None:
         emit_on_commit(event, user=instance.owner, payload=instance_payload(instance))
-    hooks.announce(
+    hooks.instance_status_changed.send(
         hooks.StatusChange(
             instance_id=instance.pk,
             old=old,

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from catalog.hooks import PlanResized
 from paas.bulk import any_of
 from paas.exceptions import InvalidState
 from paas.queue import enqueue_each_on_commit, enqueue_on_commit
@@ -240,16 +241,22 @@ def instance_change_plan(*, instance: ServiceInstance, plan, actor=None) -> Serv
     return _request(instance, actor=actor, reason="PlanChanged", message=f"Plan {old.name} -> {plan.name}.", plan=plan)
 
 
-def instances_refresh_for_plan(*, plan) -> int:
+@transaction.atomic
+def instances_refresh_for_plan(*, plan_id) -> int:
     """After an operator edits a plan's sizes: every instance on it that holds capacity gets a new
-    generation, so the reconcile loop applies the new resources and quota."""
+    generation, so the reconcile loop applies the new resources and quota (queued once this commits)."""
     from pods.tasks import reconcile_instance_task
 
-    on_plan = ServiceInstance.objects.holding_capacity().filter(plan=plan)
+    on_plan = ServiceInstance.objects.holding_capacity().filter(plan_id=plan_id)
     ids = list(on_plan.values_list("pk", flat=True))
     on_plan.update(generation=F("generation") + 1, updated_at=timezone.now())
     enqueue_each_on_commit(reconcile_instance_task, ids)
     return len(ids)
+
+
+def plan_resized(change: PlanResized) -> None:
+    """catalog listener (after the plan's commit): the instances on a resized plan are reconciled."""
+    instances_refresh_for_plan(plan_id=change.plan_id)
 
 
 def instance_reconcile_soon(*, instance: ServiceInstance, actor=None) -> None:

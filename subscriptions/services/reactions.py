@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.exceptions import InsufficientBalance
-from billing.hooks import Renewal
+from billing.hooks import BalanceCredited, Renewal
 from catalog.pricing import plan_price_of
 from paas.bulk import any_of
 from paas.exceptions import InvalidState
@@ -41,12 +41,12 @@ def instance_status_changed(change: StatusChange) -> None:
         enqueue(instance_followup_task, str(change.instance_id))
 
 
-def balance_credited(user_id) -> None:
+def balance_credited(credit: BalanceCredited) -> None:
     """billing listener: money arrived; suspended subscriptions may now be paid."""
-    if Subscription.objects.resumable().filter(user_id=user_id).exists():
+    if Subscription.objects.resumable().filter(user_id=credit.user_id).exists():
         from subscriptions.tasks import resume_paid_task
 
-        enqueue(resume_paid_task, str(user_id))
+        enqueue(resume_paid_task, str(credit.user_id))
 
 
 def upcoming_renewals(user) -> list[Renewal]:
