@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.core.management import call_command
 
+from paas.task_aliases import renamed_task
+
 from .models import User
 from .services import password_reset_send, password_reset_send_if_registered
 
@@ -21,7 +23,7 @@ def password_reset_send_task(user_id: str) -> None:
         password_reset_send(user=user)
 
 
-@shared_task(name="accounts.flush_expired_tokens")
-def flush_expired_tokens_task() -> None:
+@renamed_task("accounts.tokens_flush_expired", was="accounts.flush_expired_tokens")
+def tokens_flush_expired_task() -> None:
     """Drop expired outstanding/blacklisted refresh tokens. Idempotent by nature."""
     call_command("flushexpiredtokens")

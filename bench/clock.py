@@ -5,7 +5,7 @@
 Sets up customers whose subscriptions are all due (bulk inserts, not timed): most can pay, one
 in ten has no balance (every subscription of theirs is suspended), and a customer with two
 subscriptions whose balance covers only one sees one renewed and one suspended. One customer in
-a hundred has a webhook endpoint. Then runs the beat task ``subscriptions.billing_clock`` once and
+a hundred has a webhook endpoint. Then runs the beat task ``subscriptions.billing_clock_tick`` once and
 reports its wall time and its queries per subscription, while customers keep completing top-ups
 (through the payment webhook) on wallets the clock is charging: their latency before and during
 the run. Afterwards: every outcome as expected, the ledger invariant, no period charged twice,
@@ -328,7 +328,7 @@ def main() -> None:
     from django.utils import timezone
 
     from subscriptions.services import clock
-    from subscriptions.tasks import billing_clock_task
+    from subscriptions.tasks import billing_clock_tick_task
 
     report = Report("clock")
     report("== Billing clock ==")
@@ -352,13 +352,13 @@ def main() -> None:
     calm_end = time.perf_counter()
     with QueryCounter() as counter:
         started = time.perf_counter()
-        result = billing_clock_task()
+        result = billing_clock_tick_task()
         wall = time.perf_counter() - started
     busy_end = time.perf_counter()
     topups.stop()
 
     n = args.subscriptions
-    report(f"1. one run of subscriptions.billing_clock over {n} due subscriptions (batch {clock.BATCH})")
+    report(f"1. one run of subscriptions.billing_clock_tick over {n} due subscriptions (batch {clock.BATCH})")
     report(f"   {result}")
     report(f"   wall time {wall:.1f} s ({n / wall:.0f} subscriptions/s)")
     report(f"   {counter.count} queries: {counter.count / n:.3f} per subscription; {published[0]} tasks queued")
@@ -372,7 +372,7 @@ def main() -> None:
     ok = check(report, renewals, suspensions)
     with QueryCounter() as counter:
         started = time.perf_counter()
-        again = billing_clock_task()
+        again = billing_clock_tick_task()
         second = time.perf_counter() - started
     idle = again["renewed"] == again["suspended"] == 0
     report(

@@ -57,7 +57,7 @@ def main() -> None:
     from billing.services import wallet_adjust
     from catalog.services import catalog_seed
     from pods.models import ServiceInstance
-    from pods.tasks import reconcile_instance_task
+    from pods.tasks import instance_reconcile_task
     from workers.services import nodes_sync
 
     report = Report("purchase")
@@ -90,7 +90,7 @@ def main() -> None:
             taken = 0
             for taken in range(1, MAX_PASSES + 1):  # noqa: B007  (the count is used after the loop)
                 started = time.perf_counter()
-                reconcile_instance_task(instance_id)
+                instance_reconcile_task(instance_id)
                 reconciling += time.perf_counter() - started
                 if ServiceInstance.objects.filter(pk=instance_id, status="RUNNING").exists():
                     break

@@ -2,19 +2,19 @@
 
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from paas.queue import enqueue
+from paas.task_aliases import renamed_task
 
 from . import selectors, services
 from .gateways import GatewayUnavailable
 from .models import Transaction
 
 
-@shared_task(name="billing.reconcile_topups", ignore_result=True)
-def reconcile_topups_task() -> int:
+@renamed_task("billing.topups_reconcile", was="billing.reconcile_topups", ignore_result=True)
+def topups_reconcile_task() -> int:
     """Find PENDING top-ups past their deadline or waiting longer than TOPUP_STALE_MINUTES and
     queue one sync each. Idempotent: the sync is a state guard, so overlapping runs are harmless."""
     now = timezone.now()
@@ -22,12 +22,13 @@ def reconcile_topups_task() -> int:
     # Oldest first and capped, so a backlog drains over a few runs instead of flooding the queue.
     ids = selectors.topups_due_for_sync(now=now, stale_before=stale, limit=500)
     for topup_id in ids:
-        enqueue(sync_topup_task, str(topup_id))
+        enqueue(topup_sync_task, str(topup_id))
     return len(ids)
 
 
-@shared_task(
-    name="billing.sync_topup",
+@renamed_task(
+    "billing.topup_sync",
+    was="billing.sync_topup",
     ignore_result=True,
     acks_late=True,
     autoretry_for=(GatewayUnavailable,),
@@ -35,7 +36,7 @@ def reconcile_topups_task() -> int:
     retry_backoff_max=600,
     max_retries=5,
 )
-def sync_topup_task(topup_id: str) -> None:
+def topup_sync_task(topup_id: str) -> None:
     """Ask the gateway about one top-up and apply the answer (recipe 1: state guard)."""
     if not Transaction.objects.filter(pk=topup_id, status=Transaction.Status.PENDING).exists():
         return

@@ -5,14 +5,15 @@ import logging
 from celery import shared_task
 
 from paas.queue import enqueue
+from paas.task_aliases import renamed_task
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="subscriptions.billing_clock", ignore_result=True)
-def billing_clock_task() -> dict:
+@renamed_task("subscriptions.billing_clock_tick", was="subscriptions.billing_clock", ignore_result=True)
+def billing_clock_tick_task() -> dict:
     """Renew, suspend, expire and warn what is due, then catch up on reactions that were lost:
     instance follow-ups, and suspended subscriptions their owner's balance now pays for.
     Safe to overlap and to retry: batches are locked with SKIP LOCKED and every renewal charge
@@ -21,7 +22,7 @@ def billing_clock_task() -> dict:
     for instance_id in services.followups_due():
         enqueue(instance_followup_task, str(instance_id))
     for user_id in services.resumes_due():
-        enqueue(resume_paid_task, str(user_id))
+        enqueue(subscriptions_resume_paid_task, str(user_id))
     return vars(report)
 
 
@@ -32,8 +33,10 @@ def instance_followup_task(instance_id: str) -> str:
     return services.instance_followup(instance_id=instance_id)
 
 
-@shared_task(name="subscriptions.resume_paid", ignore_result=True, acks_late=True)
-def resume_paid_task(user_id: str) -> int:
+@renamed_task(
+    "subscriptions.subscriptions_resume_paid", was="subscriptions.resume_paid", ignore_result=True, acks_late=True
+)
+def subscriptions_resume_paid_task(user_id: str) -> int:
     """Resume the owner's suspended subscriptions their balance now pays for. Idempotent: a
     resumed subscription is no longer SUSPENDED, and each resume charge has its own key."""
     return services.resume_paid(user_id=user_id)

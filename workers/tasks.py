@@ -2,8 +2,7 @@
 
 import logging
 
-from celery import shared_task
-
+from paas.task_aliases import renamed_task
 from pods.cluster import ClusterError
 
 from . import services
@@ -11,14 +10,14 @@ from . import services
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="workers.mark_offline", ignore_result=True)
-def mark_offline_task() -> int:
+@renamed_task("workers.nodes_mark_offline", was="workers.mark_offline", ignore_result=True)
+def nodes_mark_offline_task() -> int:
     """Silent nodes become OFFLINE, once each (SKIP LOCKED and a re-check under the lock)."""
     return len(services.nodes_mark_offline())
 
 
-@shared_task(name="workers.sync_nodes", ignore_result=True)
-def sync_nodes_task() -> int:
+@renamed_task("workers.nodes_sync", was="workers.sync_nodes", ignore_result=True)
+def nodes_sync_task() -> int:
     """The registry brought in line with the cluster's Node API. An idempotent upsert; an
     unreachable cluster is logged and skipped."""
     try:

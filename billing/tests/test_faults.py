@@ -21,7 +21,7 @@ from django.test import override_settings
 
 from billing import services
 from billing.models import Invoice, PaymentNotification, Transaction, Wallet
-from billing.tasks import sync_topup_task
+from billing.tasks import topup_sync_task
 from paas.tests.celery_worker import (
     PostgresObserver,
     WorkerProcess,
@@ -131,7 +131,7 @@ def test_a_pool_process_killed_mid_credit_is_replaced_and_the_task_run_again_onc
                             Wallet.objects.select_for_update().get(user=user)
                             me = backend_pid()
                             # when: the status sync runs in the worker and waits for the wallet...
-                            sync_topup_task.delay(str(topup.pk))
+                            topup_sync_task.delay(str(topup.pk))
                             (dead,) = wait_for(lambda: observer.blocked_by(me), what="the sync to wait for the wallet")
                             # ... where its pool process is SIGKILLed (the OOM killer's way)
                             worker.kill_pool_process()

@@ -14,7 +14,7 @@ from billing.models import Transaction
 from paas.api import idempotency
 from paas.api.idempotency import idempotency_records_purge
 from paas.models import IdempotencyRecord
-from paas.tasks import purge_idempotency_keys_task
+from paas.tasks import idempotency_records_purge_task
 
 from .factories import completed_topup
 
@@ -153,7 +153,7 @@ def test_purge_removes_only_expired_records(user_client, user):
     _post(user_client, {"amount": "60000.00"}, "stale")
     IdempotencyRecord.objects.filter(key="stale").update(created_at=timezone.now() - timedelta(hours=30))
 
-    assert purge_idempotency_keys_task() == 1
+    assert idempotency_records_purge_task() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["fresh"]
     assert idempotency_records_purge() == 0
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.models import Transaction, Wallet
-from billing.tasks import reconcile_topups_task
+from billing.tasks import topups_reconcile_task
 
 from .factories import notification_for
 
@@ -24,13 +24,13 @@ def test_unpaid_topups_past_their_deadline_expire(user, settings):
     due = services.topup_create(user=user, amount=Decimal("10000.00"))
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         fresh = services.topup_create(user=user, amount=Decimal("10000.00"))
-        assert reconcile_topups_task() == 1  # only the one past its deadline (fresh is not stale yet)
+        assert topups_reconcile_task() == 1  # only the one past its deadline (fresh is not stale yet)
 
     due.refresh_from_db()
     fresh.refresh_from_db()
     assert due.status == Transaction.Status.EXPIRED
     assert fresh.status == Transaction.Status.PENDING
-    assert reconcile_topups_task() == 0  # nothing left to do: idempotent
+    assert topups_reconcile_task() == 0  # nothing left to do: idempotent
 
 
 def test_a_paid_but_unnotified_topup_is_credited_by_the_reconcile(user, settings):
@@ -41,7 +41,7 @@ def test_a_paid_but_unnotified_topup_is_credited_by_the_reconcile(user, settings
     with responses.RequestsMock() as mock, time_machine.travel(timezone.now() + timedelta(minutes=31)):
         mock.get(CORE.format(order_id=topup.order_id, action="status"), json=notification_for(topup, "settlement"))
         # when
-        assert reconcile_topups_task() == 1
+        assert topups_reconcile_task() == 1
 
     # then
     topup.refresh_from_db()
@@ -56,7 +56,7 @@ def test_a_pending_topup_past_its_deadline_is_expired_at_the_gateway_too(user, s
     with responses.RequestsMock() as mock, time_machine.travel(timezone.now() + timedelta(minutes=61)):
         mock.get(CORE.format(order_id=topup.order_id, action="status"), json=notification_for(topup, "pending"))
         expire = mock.post(CORE.format(order_id=topup.order_id, action="expire"), json={"status_code": "407"})
-        reconcile_topups_task()
+        topups_reconcile_task()
         assert expire.call_count == 1
 
     topup.refresh_from_db()
@@ -73,7 +73,7 @@ def test_a_never_started_stale_topup_stays_pending_until_its_deadline(user, sett
             json={"status_code": "404", "status_message": "Transaction doesn't exist."},
             status=404,
         )
-        reconcile_topups_task()
+        topups_reconcile_task()
 
     topup.refresh_from_db()
     assert topup.status == Transaction.Status.PENDING
@@ -83,7 +83,7 @@ def test_status_api_outage_is_left_for_a_retry_without_changes(user, settings):
     from celery.exceptions import Retry
 
     from billing.gateways import GatewayUnavailable
-    from billing.tasks import sync_topup_task
+    from billing.tasks import topup_sync_task
 
     topup = services.topup_create(user=user, amount=Decimal("75000.00"))
     settings.PAYMENT_GATEWAY = "midtrans"
@@ -93,7 +93,7 @@ def test_status_api_outage_is_left_for_a_retry_without_changes(user, settings):
             services.topup_sync(topup_id=topup.pk)
         # Run as a worker would: the task schedules a retry for this error instead of failing.
         with pytest.raises(Retry):
-            sync_topup_task.apply(args=[str(topup.pk)])
+            topup_sync_task.apply(args=[str(topup.pk)])
 
     topup.refresh_from_db()
     assert topup.status == Transaction.Status.PENDING

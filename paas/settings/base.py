@@ -320,7 +320,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict = {
     # Expired refresh tokens pile up in the blacklist tables; once a day is plenty.
     "accounts-flush-expired-tokens": {
-        "task": "accounts.flush_expired_tokens",
+        "task": "accounts.tokens_flush_expired",
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60},
     },
@@ -340,13 +340,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Expires unpaid top-ups and asks the status API about stale ones, because Midtrans gives up
     # on a notification after ~5 retries; every 10 minutes keeps a paid top-up from waiting long.
     "billing-reconcile-topups": {
-        "task": "billing.reconcile_topups",
+        "task": "billing.topups_reconcile",
         "schedule": timedelta(minutes=10),
         "options": {"expires": 9 * 60},
     },
     # Idempotency keys are honoured for 24 h; a daily purge keeps the table small.
     "paas-purge-idempotency-keys": {
-        "task": "paas.purge_idempotency_keys",
+        "task": "paas.idempotency_records_purge",
         "schedule": timedelta(hours=24),
         "options": {"expires": 60 * 60},
     },
@@ -458,19 +458,19 @@ CELERY_BEAT_SCHEDULE |= {
     # Instances waiting for something (provisioning, a retry after a cluster error): seconds matter,
     # and the query behind it reads one index.
     "pods-reconcile-due": {
-        "task": "pods.reconcile_due",
+        "task": "pods.instances_reconcile_due",
         "schedule": timedelta(seconds=5),
         "options": {"expires": 5},
     },
     # Every instance against the cluster: drift repaired, orphans found, usage sampled.
     "pods-sweep": {
-        "task": "pods.sweep",
+        "task": "pods.instances_sweep",
         "schedule": timedelta(seconds=PAAS_SWEEP_INTERVAL),
         "options": {"expires": 60},
     },
     # Deleted instances' volumes and Secrets past their retention window; old usage samples.
     "pods-purge": {
-        "task": "pods.purge",
+        "task": "pods.instances_purge_due",
         "schedule": timedelta(hours=1),
         "options": {"expires": 30 * 60},
     },
@@ -493,7 +493,7 @@ SUBSCRIPTIONS_MAX_PER_USER = env.int("SUBSCRIPTIONS_MAX_PER_USER", default=10)
 CELERY_BEAT_SCHEDULE |= {
     # Renewals, suspensions, expiries and warnings; a renewal waits at most this long past its due time.
     "subscriptions-billing-clock": {
-        "task": "subscriptions.billing_clock",
+        "task": "subscriptions.billing_clock_tick",
         "schedule": timedelta(seconds=env.int("SUBSCRIPTION_CLOCK_INTERVAL", default=120)),
         "options": {"expires": 110},
     },
@@ -510,12 +510,12 @@ WORKER_HEARTBEAT_TIMEOUT = env.int("WORKER_HEARTBEAT_TIMEOUT", default=3 * WORKE
 PAAS_OVERCOMMIT_RATIO = env.float("PAAS_OVERCOMMIT_RATIO", default=1.0)
 CELERY_BEAT_SCHEDULE |= {
     "workers-mark-offline": {
-        "task": "workers.mark_offline",
+        "task": "workers.nodes_mark_offline",
         "schedule": timedelta(seconds=WORKER_HEARTBEAT_INTERVAL),
         "options": {"expires": WORKER_HEARTBEAT_INTERVAL},
     },
     "workers-sync-nodes": {
-        "task": "workers.sync_nodes",
+        "task": "workers.nodes_sync",
         "schedule": timedelta(minutes=1),
         "options": {"expires": 50},
     },

@@ -63,7 +63,7 @@ def console(client, admin_user, user, cluster, django_capture_on_commit_callback
         billing_services.wallet_charge(user=user, amount="1000.00", description="console check")
     RefreshToken.for_user(user).blacklist()
     every_minute = IntervalSchedule.objects.create(every=1, period=IntervalSchedule.MINUTES)
-    PeriodicTask.objects.create(name="console check", task="accounts.flush_expired_tokens", interval=every_minute)
+    PeriodicTask.objects.create(name="console check", task="accounts.tokens_flush_expired", interval=every_minute)
     CrontabSchedule.objects.create(minute="0", hour="3")
     SolarSchedule.objects.create(event="sunrise", latitude="-6.2", longitude="106.8")
     ClockedSchedule.objects.create(clocked_time=timezone.now())

@@ -6,7 +6,7 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 
-from accounts.tasks import flush_expired_tokens_task
+from accounts.tasks import tokens_flush_expired_task
 from paas.celery import app
 from paas.logging import RequestIdFilter, request_id_var
 
@@ -28,7 +28,7 @@ def test_a_task_logs_with_the_request_id_of_the_request_that_queued_it(real_work
     caplog.set_level(logging.INFO, logger="celery.app.trace")
     token = request_id_var.set("trace-0123456789")
     try:
-        flush_expired_tokens_task.apply_async()
+        tokens_flush_expired_task.apply_async()
     finally:
         request_id_var.reset(token)
 

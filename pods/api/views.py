@@ -8,7 +8,7 @@ from paas.audit import audited
 from paas.queue import enqueue
 from pods import selectors, services
 from pods.filters import AdminInstanceFilterSet
-from pods.tasks import sweep_task
+from pods.tasks import instances_sweep_task
 
 from .serializers import (
     AdminInstanceDetailSerializer,
@@ -134,7 +134,7 @@ class AdminInstanceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vie
         data.is_valid(raise_exception=True)
         instance_id = data.validated_data.get("instance")
         if instance_id is None:
-            enqueue(sweep_task)
+            enqueue(instances_sweep_task)
             return Response({"queued": "sweep"}, status=status.HTTP_202_ACCEPTED)
         instance = selectors.instance_get_admin(instance_id=instance_id)
         audited(

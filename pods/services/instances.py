@@ -38,9 +38,9 @@ NAME_MAX = 100
 
 
 def _reconcile_soon(instance_id) -> None:
-    from pods.tasks import reconcile_instance_task
+    from pods.tasks import instance_reconcile_task
 
-    enqueue_on_commit(reconcile_instance_task, str(instance_id))
+    enqueue_on_commit(instance_reconcile_task, str(instance_id))
 
 
 def instance_name_clean(name: str | None, *, default: str) -> str:
@@ -245,12 +245,12 @@ def instance_change_plan(*, instance: ServiceInstance, plan, actor=None) -> Serv
 def instances_refresh_for_plan(*, plan_id) -> int:
     """After an operator edits a plan's sizes: every instance on it that holds capacity gets a new
     generation, so the reconcile loop applies the new resources and quota (queued once this commits)."""
-    from pods.tasks import reconcile_instance_task
+    from pods.tasks import instance_reconcile_task
 
     on_plan = ServiceInstance.objects.holding_capacity().filter(plan_id=plan_id)
     ids = list(on_plan.values_list("pk", flat=True))
     on_plan.update(generation=F("generation") + 1, updated_at=timezone.now())
-    enqueue_each_on_commit(reconcile_instance_task, ids)
+    enqueue_each_on_commit(instance_reconcile_task, ids)
     return len(ids)
 
 

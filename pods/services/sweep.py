@@ -60,9 +60,9 @@ class SweepReport:
 
 
 def _reconcile_task():
-    from pods.tasks import reconcile_instance_task
+    from pods.tasks import instance_reconcile_task
 
-    return reconcile_instance_task
+    return instance_reconcile_task
 
 
 def _live_instances():

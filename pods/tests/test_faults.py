@@ -78,9 +78,9 @@ def test_a_worker_killed_mid_reconcile_leaves_nothing_half_done(cluster, user, l
 
     # when: the lease lapses and the periodic loop runs again (the task, as beat queues it)
     with time_machine.travel(instance.lease_until + timedelta(seconds=1), tick=False):
-        assert tasks.reconcile_due_task() == 1
+        assert tasks.instances_reconcile_due_task() == 1
         cluster.tick()
-        assert tasks.reconcile_instance_task(str(instance.pk)) == Outcome.CONVERGED
+        assert tasks.instance_reconcile_task(str(instance.pk)) == Outcome.CONVERGED
 
     # then: the instance converges on one set of objects; what the dead pass applied is kept as it
     # was (same objects, same generated secrets), only the rest is added
@@ -157,10 +157,10 @@ def test_a_cluster_api_outage_longer_than_the_provision_timeout_fails_and_charge
     start = timezone.now()
     for minute in range(0, 26):
         with time_machine.travel(start + timedelta(minutes=minute), tick=False):
-            tasks.reconcile_due_task()
+            tasks.instances_reconcile_due_task()
             if minute % 5 == 0:
-                assert tasks.sweep_task() == 0
-            subscription_tasks.billing_clock_task()
+                assert tasks.instances_sweep_task() == 0
+            subscription_tasks.billing_clock_tick_task()
             if minute == 10:
                 services.instance_stop(instance=ServiceInstance.objects.get(pk=running[1].instance_id))
 
@@ -178,11 +178,11 @@ def test_a_cluster_api_outage_longer_than_the_provision_timeout_fails_and_charge
     back = start + timedelta(minutes=26)
     for minute in range(0, 6):
         with time_machine.travel(back + timedelta(minutes=minute), tick=False):
-            tasks.reconcile_due_task()
+            tasks.instances_reconcile_due_task()
             if minute % 5 == 0:
-                tasks.sweep_task()
+                tasks.instances_sweep_task()
             cluster.tick()
-            subscription_tasks.billing_clock_task()
+            subscription_tasks.billing_clock_tick_task()
 
     # then: everything converges on what its owner asked for, still without a charge or a credit
     expected |= {provisioning.instance_id: Status.RUNNING, running[1].instance_id: Status.STOPPED}

@@ -154,11 +154,11 @@ def test_reconcile_due_queues_only_what_waits(cluster, user, django_capture_on_c
 
 
 def test_an_unreachable_cluster_skips_the_sweep_and_changes_nothing(cluster, user, settings, tmp_path):
-    from pods.tasks import sweep_task
+    from pods.tasks import instances_sweep_task
 
     instance = _running(cluster, user)
     settings.PAAS_EMULATOR_KUBECONFIG = str(tmp_path / "gone")
-    assert sweep_task() == 0
+    assert instances_sweep_task() == 0
     instance.refresh_from_db()
     assert instance.status == "RUNNING"
 

@@ -44,9 +44,9 @@ def instance_status_changed(change: StatusChange) -> None:
 def balance_credited(credit: BalanceCredited) -> None:
     """billing listener: money arrived; suspended subscriptions may now be paid."""
     if Subscription.objects.resumable().filter(user_id=credit.user_id).exists():
-        from subscriptions.tasks import resume_paid_task
+        from subscriptions.tasks import subscriptions_resume_paid_task
 
-        enqueue(resume_paid_task, str(credit.user_id))
+        enqueue(subscriptions_resume_paid_task, str(credit.user_id))
 
 
 def upcoming_renewals(user) -> list[Renewal]:

@@ -57,7 +57,7 @@ def test_a_worker_killed_mid_renewal_charges_the_period_once(cluster, user, lock
                     lock(subscription)
                     me = backend_pid()
                     # when: beat's clock runs in the worker and blocks on the lock mid-renewal...
-                    tasks.billing_clock_task.delay()
+                    tasks.billing_clock_tick_task.delay()
                     (blocked,) = wait_for(lambda: observer.blocked_by(me), what="the renewal to wait on the lock")
                     # ... where the worker is SIGKILLed
                     worker.kill()
@@ -78,7 +78,7 @@ def test_a_worker_killed_mid_renewal_charges_the_period_once(cluster, user, lock
     assert Wallet.objects.get(user=user).balance == (balance - price if committed_by_the_dead_worker else balance)
 
     # when: the clock runs again, twice (beat's next runs)
-    first, second = tasks.billing_clock_task(), tasks.billing_clock_task()
+    first, second = tasks.billing_clock_tick_task(), tasks.billing_clock_tick_task()
 
     # then: the period is renewed, and charged, once
     assert first["renewed"] == (0 if committed_by_the_dead_worker else 1)

@@ -123,7 +123,7 @@ def test_a_top_up_whose_reaction_was_lost_is_resumed_by_the_next_clock_tick(user
         completed_topup(user=user, amount=f"{price:.2f}")
         assert fresh(subscription).status == Status.SUSPENDED
         assert services.resumes_due() == [user.pk]
-        on_commit(tasks.billing_clock_task)
+        on_commit(tasks.billing_clock_tick_task)
         subscription = fresh(subscription)
         assert subscription.status == Status.ACTIVE
         assert subscription.current_period_start == end + timedelta(days=1)
@@ -143,7 +143,7 @@ def test_money_does_not_resume_a_subscription_its_owner_let_lapse(user, cluster,
     with time_machine.travel(end + timedelta(days=1), tick=False):
         on_commit(completed_topup, user=user, amount=f"{price:.2f}")
         assert services.resumes_due() == []
-        on_commit(tasks.billing_clock_task)
+        on_commit(tasks.billing_clock_tick_task)
     assert fresh(subscription).status == Status.SUSPENDED
     assert wallet_balance(user=user) == price  # renewing it stays the owner's call
     on_commit(services.subscription_renew, subscription=fresh(subscription))
